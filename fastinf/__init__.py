@@ -1,0 +1,39 @@
+"""fastinf: compiled statistical inference, drop-in for scipy.stats' resampling.
+
+Public names are loaded lazily (PEP 562) so that ``import fastinf`` imports
+neither Numba nor SciPy and compiles nothing; a kernel compiles (or loads from
+the on-disk cache) on its first call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "bootstrap": "fastinf._bootstrap",
+    "BootstrapResult": "fastinf._bootstrap",
+    "permutation_test": "fastinf.permutation",
+    "PermutationTestResult": "fastinf.permutation",
+    "Ragged": "fastinf.ragged",
+    "statistics": "fastinf.statistics",
+    "rng": "fastinf.rng",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fastinf' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if module.endswith("." + name) else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))

@@ -1,0 +1,6 @@
+"""Numba kernels behind fastinf's public API.
+
+Plain NumPy arrays in, arrays out: no validation, no Python objects. Each
+module mirrors the public module of the same idea (``rng``, ``statistics``,
+``bootstrap``, ``permutation``); every jit option lives in :mod:`._jit`.
+"""

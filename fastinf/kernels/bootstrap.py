@@ -1,0 +1,508 @@
+"""Kernels of the bootstrap: resampled statistics, jackknife values, intervals.
+
+The bootstrap distribution is computed in parallel over (experiment,
+resample) tasks, interleaved so that a ragged batch of experiments of very
+different sizes balances across threads. Resample ``r`` of experiment ``e``
+draws from the stream ``stream_key(seed, e, r)`` (sample ``j > 0`` of an
+unpaired statistic from a key mixed with ``j``), so a task's value depends on
+nothing but its address: not on the thread that ran it, nor on ``batch``, nor
+on whether it was appended later through ``bootstrap_result``.
+
+Two resampling schemes:
+
+* multinomial (scipy's): ``n`` indices drawn uniformly with replacement;
+* Poisson: unit ``i`` gets an independent Poisson(1) weight addressed by
+  ``(seed, e, r, i)``. Weighted sums over disjoint partitions of the units add
+  up to the sums over the whole, so partitions can be resampled apart and
+  merged (Hanley & MacGibbon 2006; Chamandy et al. 2012).
+
+Smooth statistics never materialise a resample: they accumulate centred
+moments while gathering. A chunk of index draws is taken branch-free with
+Lemire's multiply-shift and an "any rejection?" flag; the rare chunk with a
+possible rejection is recomputed with the exact rejection sampler, so the
+draws are exactly uniform and the common path has no branch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from fastinf.kernels._jit import jit
+from fastinf.kernels.rng import (
+    _GOLDEN,
+    _LOW32,
+    _POISSON1_CDF,
+    _S32,
+    _TWO32,
+    bounded32,
+    draw64,
+    mix64,
+    stream_key,
+    uniform,
+)
+from fastinf.kernels.statistics import (
+    combine,
+    moment_value,
+    order_value,
+    sorted_loo_value,
+    trim_loo,
+)
+from fastinf.statistics import DIFF, ONE, SUM, TRIM_MEAN
+
+_CHUNK = 256  # index pairs per rejection check
+
+
+@jit
+def sample_key(key, j, paired):  # type: ignore[no-untyped-def]
+    """Stream of sample ``j`` within one resample (one shared stream when paired)."""
+    if paired or j == 0:
+        return key
+    return mix64(key ^ (np.uint64(j) * _GOLDEN))
+
+
+@jit
+def _poisson_fast(u):  # type: ignore[no-untyped-def]
+    # Branch-free inversion for k <= 7 (P(K > 7) ~ 1e-5); the tail loops.
+    k = (
+        (u >= _POISSON1_CDF[0])
+        + (u >= _POISSON1_CDF[1])
+        + (u >= _POISSON1_CDF[2])
+        + (u >= _POISSON1_CDF[3])
+        + (u >= _POISSON1_CDF[4])
+        + (u >= _POISSON1_CDF[5])
+        + (u >= _POISSON1_CDF[6])
+    )
+    if k == 7:
+        while k < 18 and u >= _POISSON1_CDF[k]:
+            k += 1
+    return k
+
+
+@jit
+def gather_moments(x, key, c):  # type: ignore[no-untyped-def]
+    """Centred sums ``(sum(u), sum(u**2))`` of a multinomial resample of ``x``, ``u = x* - c``."""
+    n = x.size
+    nn = np.uint64(n)
+    thr = (_TWO32 - nn) % nn
+    n_pairs = n >> 1
+    s1 = 0.0
+    s2 = 0.0
+    p = 0
+    while p < n_pairs:
+        stop = min(p + _CHUNK, n_pairs)
+        a0 = 0.0
+        a1 = 0.0
+        q0 = 0.0
+        q1 = 0.0
+        bad = False
+        for k in range(p, stop):
+            z = draw64(key, k)
+            lo = (z & _LOW32) * nn
+            hi = (z >> _S32) * nn
+            bad |= ((lo & _LOW32) < thr) | ((hi & _LOW32) < thr)
+            u = x[lo >> _S32] - c
+            v = x[hi >> _S32] - c
+            a0 += u
+            a1 += v
+            q0 += u * u
+            q1 += v * v
+        if bad:
+            a0 = 0.0
+            a1 = 0.0
+            q0 = 0.0
+            q1 = 0.0
+            for k in range(p, stop):
+                z = draw64(key, k)
+                u = x[bounded32(key, 2 * k, z & _LOW32, nn)] - c
+                v = x[bounded32(key, 2 * k + 1, z >> _S32, nn)] - c
+                a0 += u
+                a1 += v
+                q0 += u * u
+                q1 += v * v
+        s1 += a0 + a1
+        s2 += q0 + q1
+        p = stop
+    if n & 1:
+        z = draw64(key, n_pairs)
+        u = x[bounded32(key, 2 * n_pairs, z & _LOW32, nn)] - c
+        s1 += u
+        s2 += u * u
+    return s1, s2
+
+
+@jit
+def resample_index(key, i, nn):  # type: ignore[no-untyped-def]
+    """Index ``i`` of a multinomial resample, identical to :func:`gather_moments`'s."""
+    z = draw64(key, i >> 1)
+    if i & 1:
+        return bounded32(key, i, z >> _S32, nn)
+    return bounded32(key, i, z & _LOW32, nn)
+
+
+@jit
+def poisson_moments(x, key, c):  # type: ignore[no-untyped-def]
+    """``(sum(w), sum(w u), sum(w u**2))`` with Poisson(1) weights ``w``, ``u = x - c``."""
+    cnt = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    for i in range(x.size):
+        w = np.float64(_poisson_fast(uniform(key, i)))
+        u = x[i] - c
+        cnt += w
+        s1 += w * u
+        s2 += w * u * u
+    return cnt, s1, s2
+
+
+@jit
+def paired_moments(x, y, key, cx, cy, poisson):  # type: ignore[no-untyped-def]
+    """Weighted centred moments of two paired samples under one resample.
+
+    Returns ``(cnt, sx, sxx, sy, syy, sxy)``.
+    """
+    n = x.size
+    nn = np.uint64(n)
+    cnt = 0.0
+    sx = 0.0
+    sxx = 0.0
+    sy = 0.0
+    syy = 0.0
+    sxy = 0.0
+    if poisson:
+        for i in range(n):
+            w = np.float64(_poisson_fast(uniform(key, i)))
+            u = x[i] - cx
+            v = y[i] - cy
+            cnt += w
+            sx += w * u
+            sxx += w * u * u
+            sy += w * v
+            syy += w * v * v
+            sxy += w * u * v
+    else:
+        cnt = np.float64(n)
+        for i in range(n):
+            k = resample_index(key, i, nn)
+            u = x[k] - cx
+            v = y[k] - cy
+            sx += u
+            sxx += u * u
+            sy += v
+            syy += v * v
+            sxy += u * v
+    return cnt, sx, sxx, sy, syy, sxy
+
+
+@jit
+def fill_resample(x, key, poisson, buf):  # type: ignore[no-untyped-def]
+    """Write a resample of ``x`` into ``buf``; return its length."""
+    n = x.size
+    if poisson:
+        m = 0
+        for i in range(n):
+            w = _poisson_fast(uniform(key, i))
+            if m + w > buf.size:
+                return -1  # caller grows the buffer
+            for _ in range(w):
+                buf[m] = x[i]
+                m += 1
+        return m
+    nn = np.uint64(n)
+    for i in range(n):
+        buf[i] = x[resample_index(key, i, nn)]
+    return n
+
+
+@jit
+def fill_paired(samples, starts, n, key, poisson, bufs):  # type: ignore[no-untyped-def]
+    """One resample of paired units into ``bufs[j, :m]``; return ``m``."""
+    nn = np.uint64(n)
+    m = 0
+    for i in range(n):
+        if poisson:
+            w = _poisson_fast(uniform(key, i))
+            if m + w > bufs.shape[1]:
+                return -1
+            for _ in range(w):
+                for j in range(starts.size):
+                    bufs[j, m] = samples[starts[j] + i]
+                m += 1
+        else:
+            k = resample_index(key, i, nn)
+            for j in range(starts.size):
+                bufs[j, m] = samples[starts[j] + k]
+            m += 1
+    return m
+
+
+@jit
+def _smooth_se(kind, cnt, s1, s2):  # type: ignore[no-untyped-def]
+    # Standard error of the mean (or sum) from centred moments, ddof = 1.
+    ss = max(s2 - s1 * (s1 / cnt), 0.0)
+    v = ss / (cnt - 1.0)
+    if kind == SUM:
+        return math.sqrt(cnt * v)
+    return math.sqrt(v / cnt)
+
+
+@jit
+def smooth_stat(kind, param, how, paired, m):  # type: ignore[no-untyped-def]
+    """Statistic and its standard error from a moment vector ``m``.
+
+    Unpaired: ``m = (cnt0, s10, s20, c0, cnt1, s11, s21, c1)``; paired:
+    ``m = (cnt, sx, sxx, cx, sy, syy, cy, sxy)``. The standard error (for the
+    studentized interval) is the delta-method one; NaN where none applies.
+    """
+    if paired:
+        cnt = m[0]
+        v0 = moment_value(kind, param, cnt, m[1], m[2], m[3])
+        v1 = moment_value(kind, param, cnt, m[4], m[5], m[6])
+        stat = combine(how, v0, v1)
+        mx = m[3] + m[1] / cnt
+        my = m[6] + m[4] / cnt
+        vx = max(m[2] - m[1] * (m[1] / cnt), 0.0) / (cnt - 1.0)
+        vy = max(m[5] - m[4] * (m[4] / cnt), 0.0) / (cnt - 1.0)
+        cxy = (m[7] - m[1] * (m[4] / cnt)) / (cnt - 1.0)
+        if how == DIFF:
+            scale = cnt if kind == SUM else 1.0 / cnt
+            return stat, math.sqrt(max(vx + vy - 2.0 * cxy, 0.0) * scale)
+        # LIFT or RATIO of means (= ratio of sums): delta method, eq. (3) of
+        # Deng, Knoblich & Lu (2018), "Applying the delta method in metric
+        # analytics", KDD.
+        r = mx / my
+        var_r = (vx - 2.0 * r * cxy + r * r * vy) / (cnt * my * my)
+        return stat, math.sqrt(max(var_r, 0.0))
+    v0 = moment_value(kind, param, m[0], m[1], m[2], m[3])
+    se0 = _smooth_se(kind, m[0], m[1], m[2])
+    if how == ONE:
+        return v0, se0
+    v1 = moment_value(kind, param, m[4], m[5], m[6], m[7])
+    se1 = _smooth_se(kind, m[4], m[5], m[6])
+    stat = combine(how, v0, v1)
+    if how == DIFF:
+        return stat, math.sqrt(se0 * se0 + se1 * se1)
+    r = v0 / v1
+    return stat, abs(r) * math.sqrt((se0 / v0) ** 2 + (se1 / v1) ** 2)
+
+
+@jit(parallel=True)
+def distribution(  # type: ignore[no-untyped-def]
+    values, offsets, centres, seed, first, n_resamples, kind, param, how,
+    paired, poisson, smooth, out, se_out,
+):
+    """Fill ``out[e, b]`` with the statistic of resample ``first + b`` of experiment ``e``.
+
+    ``se_out`` (same shape, or ``(0, 0)``) receives the resample's standard
+    error for studentized intervals.
+    """
+    n_samples = offsets.shape[0]
+    n_exp = offsets.shape[1] - 1
+    want_se = se_out.shape[0] > 0
+    for t in prange(n_exp * n_resamples):
+        b = t // n_exp
+        e = t - b * n_exp
+        key = stream_key(seed, e, first + b)
+        if smooth:
+            m = np.zeros(8)
+            if paired and n_samples == 2:
+                s0 = offsets[0, e]
+                s1 = offsets[1, e]
+                n = offsets[0, e + 1] - s0
+                cnt, sx, sxx, sy, syy, sxy = paired_moments(
+                    values[s0 : s0 + n], values[s1 : s1 + n], key,
+                    centres[0, e], centres[1, e], poisson,
+                )
+                m[0] = cnt
+                m[1] = sx
+                m[2] = sxx
+                m[3] = centres[0, e]
+                m[4] = sy
+                m[5] = syy
+                m[6] = centres[1, e]
+                m[7] = sxy
+                stat, se = smooth_stat(kind, param, how, True, m)
+            else:
+                for j in range(n_samples):
+                    x = values[offsets[j, e] : offsets[j, e + 1]]
+                    kj = sample_key(key, j, False)
+                    c = centres[j, e]
+                    if poisson:
+                        cnt, a, q = poisson_moments(x, kj, c)
+                    else:
+                        cnt = np.float64(x.size)
+                        a, q = gather_moments(x, kj, c)
+                    m[4 * j] = cnt
+                    m[4 * j + 1] = a
+                    m[4 * j + 2] = q
+                    m[4 * j + 3] = c
+                stat, se = smooth_stat(kind, param, how, False, m)
+            out[e, b] = stat
+            if want_se:
+                se_out[e, b] = se
+        else:
+            out[e, b] = _order_resample(
+                values, offsets, e, key, kind, param, how, paired, poisson
+            )
+
+
+@jit
+def _order_resample(  # type: ignore[no-untyped-def]
+    values, offsets, e, key, kind, param, how, paired, poisson
+):
+    n_samples = offsets.shape[0]
+    v = np.empty(n_samples)
+    if paired:
+        n = offsets[0, e + 1] - offsets[0, e]
+        starts = offsets[:, e].copy()
+        size = n if not poisson else 2 * n + 16
+        m = -1
+        while m < 0:
+            bufs = np.empty((n_samples, size))
+            m = fill_paired(values, starts, n, key, poisson, bufs)
+            size *= 2
+        for j in range(n_samples):
+            v[j] = order_value(kind, param, bufs[j], m) if m > 0 else np.nan
+    else:
+        for j in range(n_samples):
+            x = values[offsets[j, e] : offsets[j, e + 1]]
+            kj = sample_key(key, j, False)
+            size = x.size if not poisson else 2 * x.size + 16
+            m = -1
+            while m < 0:
+                buf = np.empty(size)
+                m = fill_resample(x, kj, poisson, buf)
+                size *= 2
+            v[j] = order_value(kind, param, buf, m) if m > 0 else np.nan
+    if n_samples == 1:
+        return v[0]
+    return combine(how, v[0], v[1])
+
+
+@jit(parallel=True)
+def jackknife(values, offsets, centres, kind, param, how, paired, smooth, out):  # type: ignore[no-untyped-def]
+    """Leave-one-out statistics, O(n) per sample for every built-in statistic.
+
+    ``out`` is laid out like ``values``: ``out[offsets[j, e] + i]`` is the
+    statistic with observation ``i`` of sample ``j`` left out (for paired
+    data, unit ``i`` left out of every sample, written under sample 0).
+    Smooth summaries subtract one term from the moments; order summaries
+    read the reduced order statistics from the sorted sample (prefix sums for
+    the trimmed mean).
+    """
+    n_samples = offsets.shape[0]
+    n_exp = offsets.shape[1] - 1
+    n_groups = 1 if paired else n_samples
+    for t in prange(n_exp * n_groups):
+        e = t // n_groups
+        g = t - e * n_groups
+        # full-sample summaries of every sample
+        full = np.empty(n_samples)
+        sums = np.zeros((n_samples, 3))
+        srt = []
+        pos = []
+        for j in range(n_samples):
+            x = values[offsets[j, e] : offsets[j, e + 1]]
+            c = centres[j, e]
+            if smooth:
+                for i in range(x.size):
+                    u = x[i] - c
+                    sums[j, 1] += u
+                    sums[j, 2] += u * u
+                sums[j, 0] = x.size
+                full[j] = moment_value(kind, param, sums[j, 0], sums[j, 1], sums[j, 2], c)
+                srt.append(np.empty(0))
+                pos.append(np.empty(0, dtype=np.int64))
+            else:
+                order = np.argsort(x, kind="mergesort")
+                s = x[order]
+                rank = np.empty(x.size, dtype=np.int64)
+                rank[order] = np.arange(x.size)
+                if kind == TRIM_MEAN:
+                    prefix = np.zeros(x.size + 1)
+                    for i in range(x.size):
+                        prefix[i + 1] = prefix[i] + s[i]
+                    srt.append(prefix)
+                    full[j] = trim_loo(param, prefix, x.size + 1, x.size)
+                else:
+                    srt.append(s)
+                    full[j] = sorted_loo_value(kind, param, s, x.size + 1, x.size)
+                pos.append(rank)
+        n = offsets[g, e + 1] - offsets[g, e]
+        base = offsets[g, e]
+        v = full.copy()
+        for i in range(n):
+            for j in range(n_samples):
+                if not paired and j != g:
+                    continue
+                x = values[offsets[j, e] : offsets[j, e + 1]]
+                m = x.size
+                if smooth:
+                    u = x[i] - centres[j, e]
+                    v[j] = moment_value(
+                        kind, param, sums[j, 0] - 1.0, sums[j, 1] - u,
+                        sums[j, 2] - u * u, centres[j, e],
+                    )
+                elif kind == TRIM_MEAN:
+                    v[j] = trim_loo(param, srt[j], m, pos[j][i])
+                else:
+                    v[j] = sorted_loo_value(kind, param, srt[j], m, pos[j][i])
+            if n_samples == 1:
+                out[base + i] = v[0]
+            else:
+                out[base + i] = combine(how, v[0], v[1])
+            for j in range(n_samples):
+                v[j] = full[j]
+
+
+@jit(parallel=True)
+def statistic_values(values, offsets, centres, kind, param, how, paired, smooth):  # type: ignore[no-untyped-def]
+    """The statistic on each experiment's original data, and its standard error.
+
+    The standard error is the one :func:`smooth_stat` gives a resample (NaN
+    for order statistics), used by the studentized interval.
+    """
+    n_samples = offsets.shape[0]
+    n_exp = offsets.shape[1] - 1
+    out = np.empty(n_exp)
+    se = np.full(n_exp, np.nan)
+    for e in prange(n_exp):
+        if smooth:
+            m = np.zeros(8)
+            if paired and n_samples == 2:
+                x = values[offsets[0, e] : offsets[0, e + 1]]
+                y = values[offsets[1, e] : offsets[1, e + 1]]
+                cx = centres[0, e]
+                cy = centres[1, e]
+                m[0] = x.size
+                m[3] = cx
+                m[6] = cy
+                for i in range(x.size):
+                    u = x[i] - cx
+                    w = y[i] - cy
+                    m[1] += u
+                    m[2] += u * u
+                    m[4] += w
+                    m[5] += w * w
+                    m[7] += u * w
+                out[e], se[e] = smooth_stat(kind, param, how, True, m)
+            else:
+                for j in range(n_samples):
+                    x = values[offsets[j, e] : offsets[j, e + 1]]
+                    c = centres[j, e]
+                    m[4 * j] = x.size
+                    m[4 * j + 3] = c
+                    for i in range(x.size):
+                        u = x[i] - c
+                        m[4 * j + 1] += u
+                        m[4 * j + 2] += u * u
+                out[e], se[e] = smooth_stat(kind, param, how, False, m)
+        else:
+            v = np.empty(n_samples)
+            for j in range(n_samples):
+                buf = values[offsets[j, e] : offsets[j, e + 1]].copy()
+                v[j] = order_value(kind, param, buf, buf.size)
+            out[e] = v[0] if n_samples == 1 else combine(how, v[0], v[1])
+    return out, se

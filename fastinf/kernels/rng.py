@@ -1,0 +1,177 @@
+"""Counter-based random numbers: every draw is a pure function of its address.
+
+A draw is addressed by ``(seed, experiment, replicate, counter)``. The stream
+key of one replicate of one experiment is ``stream_key(seed, experiment,
+replicate)`` and its ``c``-th 64-bit word is ``draw64(key, c)``; nothing is
+carried from one draw to the next. Threads may therefore visit replicates in
+any order and the results are bit-identical whatever the thread count, the
+``batch`` size, or whether a replicate is computed now or appended later.
+
+The mixing function is the SplitMix64 finaliser (Steele, Lea & Flood 2014,
+"Fast splittable pseudorandom number generators", OOPSLA), the output function
+of Java's ``SplittableRandom`` and the seeding function of xoshiro, applied to
+``key XOR (counter + 1) * golden_gamma``. XOR-ing the key instead of adding it
+(as SplitMix64's own Weyl sequence does) means two streams can never be shifted
+copies of each other; they only collide value by value with probability
+2**-64. Each 64-bit word yields two 32-bit halves, so an index costs half a
+mix. With no loop-carried state, LLVM is free to pipeline the loop.
+
+Bounded integers use Lemire's multiply-shift with rejection (Lemire 2019,
+"Fast random integer generation in an interval", ACM TOMACS 29(1)), which is
+exactly unbiased; a rejected half-word is redrawn from a side stream addressed
+by the element's index and the attempt number, so rejection never shifts the
+draws of later elements.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from fastinf.kernels._jit import jit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_K_EXPERIMENT = np.uint64(0xD1B54A32D192ED03)
+_K_REPLICATE = np.uint64(0x8CB92BA72F3D8DD7)
+_K_REJECT = np.uint64(0xA0761D6478BD642F)
+_ONE = np.uint64(1)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_TWO32 = np.uint64(1 << 32)
+_S11 = np.uint64(11)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
+_S32 = np.uint64(32)
+_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+
+# Cumulative Poisson(1) probabilities P(K <= k) = e^-1 * sum_{j<=k} 1/j!,
+# computed once in double precision; the tail past k = 18 is below 2**-53.
+_POISSON1_CDF = np.array(
+    [
+        math.exp(-1.0) * sum(1.0 / math.factorial(j) for j in range(k + 1))
+        for k in range(19)
+    ]
+)
+
+
+@jit(inline="always")
+def mix64(z):  # type: ignore[no-untyped-def]
+    """SplitMix64 finaliser: a bijective avalanche mix of a uint64."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@jit(inline="always")
+def stream_key(seed, experiment, replicate):  # type: ignore[no-untyped-def]
+    """Key of the stream of one replicate of one experiment."""
+    k = mix64(seed ^ (np.uint64(experiment) * _K_EXPERIMENT + _GOLDEN))
+    return mix64(k ^ (np.uint64(replicate) * _K_REPLICATE + _M1))
+
+
+@jit(inline="always")
+def draw64(key, counter):  # type: ignore[no-untyped-def]
+    """The ``counter``-th 64-bit word of the stream ``key``."""
+    return mix64(key ^ ((np.uint64(counter) + _ONE) * _GOLDEN))
+
+
+@jit(inline="always")
+def uniform(key, counter):  # type: ignore[no-untyped-def]
+    """A double in [0, 1) with 53 random bits."""
+    return np.float64(draw64(key, counter) >> _S11) * _INV53
+
+
+@jit
+def _lemire_retry(key, element, n, low, product):  # type: ignore[no-untyped-def]
+    # Called only when the fast path could reject (low < n): rare for small n.
+    threshold = (_TWO32 - n) % n
+    side = mix64(key ^ _K_REJECT ^ (np.uint64(element) * _GOLDEN))
+    attempt = 0
+    while low < threshold:
+        r = draw64(side, attempt) & _LOW32
+        product = r * n
+        low = product & _LOW32
+        attempt += 1
+    return product >> _S32
+
+
+@jit(inline="always")
+def bounded32(key, element, r, n):  # type: ignore[no-untyped-def]
+    """Map the 32-bit word ``r`` of ``element`` to an unbiased integer in [0, n).
+
+    ``n`` is a uint64 with ``1 <= n <= 2**32``.
+    """
+    product = r * n
+    low = product & _LOW32
+    if low < n:
+        return np.int64(_lemire_retry(key, element, n, low, product))
+    return np.int64(product >> _S32)
+
+
+@jit(inline="always")
+def index_pair(key, pair, n):  # type: ignore[no-untyped-def]
+    """Two unbiased indices in [0, n) for elements ``2*pair`` and ``2*pair+1``."""
+    z = draw64(key, pair)
+    i0 = bounded32(key, 2 * pair, z & _LOW32, n)
+    i1 = bounded32(key, 2 * pair + 1, z >> _S32, n)
+    return i0, i1
+
+
+@jit(inline="always")
+def bounded(key, element, n):  # type: ignore[no-untyped-def]
+    """One unbiased integer in [0, n) for ``element`` (uses the low half-word)."""
+    z = draw64(key, element)
+    return bounded32(key, element, z & _LOW32, np.uint64(n))
+
+
+@jit(inline="always")
+def poisson1(key, counter):  # type: ignore[no-untyped-def]
+    """A Poisson(1) draw by inversion of the tabulated CDF."""
+    u = uniform(key, counter)
+    k = 0
+    while k < 18 and u >= _POISSON1_CDF[k]:
+        k += 1
+    return k
+
+
+@jit(parallel=True)
+def integers(seed, experiment, n_replicates, size, n):  # type: ignore[no-untyped-def]
+    """``(n_replicates, size)`` indices in [0, n), as the resampling kernels draw them."""
+    out = np.empty((n_replicates, size), dtype=np.int64)
+    nn = np.uint64(n)
+    for b in prange(n_replicates):
+        key = stream_key(seed, experiment, b)
+        for p in range(size // 2):
+            i0, i1 = index_pair(key, p, nn)
+            out[b, 2 * p] = i0
+            out[b, 2 * p + 1] = i1
+        if size % 2:
+            i0, _ = index_pair(key, size // 2, nn)
+            out[b, size - 1] = i0
+    return out
+
+
+@jit(parallel=True)
+def uniforms(seed, experiment, n_replicates, size):  # type: ignore[no-untyped-def]
+    """``(n_replicates, size)`` doubles in [0, 1)."""
+    out = np.empty((n_replicates, size))
+    for b in prange(n_replicates):
+        key = stream_key(seed, experiment, b)
+        for i in range(size):
+            out[b, i] = uniform(key, i)
+    return out
+
+
+@jit(parallel=True)
+def poissons(seed, experiment, n_replicates, size):  # type: ignore[no-untyped-def]
+    """``(n_replicates, size)`` Poisson(1) weights, as the Poisson bootstrap draws them."""
+    out = np.empty((n_replicates, size), dtype=np.int64)
+    for b in prange(n_replicates):
+        key = stream_key(seed, experiment, b)
+        for i in range(size):
+            out[b, i] = poisson1(key, i)
+    return out

@@ -1,0 +1,249 @@
+"""Built-in statistics: computed inside the kernels, named as in NumPy/SciPy.
+
+A statistic is a :class:`Statistic`: a per-sample summary (``kind``) and, for
+two samples, how the two summaries combine (``combine``). Strings and NumPy
+functions resolve to these, so ``statistic=np.mean``, ``statistic="mean"``
+and ``statistic=fastinf.statistics.mean()`` are the same thing:
+
+=================  ======================================  ===========
+name               value                                   samples
+=================  ======================================  ===========
+``mean``           :math:`\\bar x` (``np.mean``)            1
+``sum``            :math:`\\sum x` (``np.sum``)             1
+``var``/``std``    ``np.var``/``np.std`` (``ddof=0``)      1
+``median``         ``np.median``                           1
+``quantile(q)``    ``np.quantile(x, q)``, linear           1
+``trim_mean(p)``   ``scipy.stats.trim_mean(x, p)``         1
+``proportion``     mean of 0/1 outcomes                    1
+``mean_diff``      :math:`\\bar x - \\bar y`                  2
+``median_diff``    ``median(x) - median(y)``               2
+``mean_lift``      :math:`\\bar x / \\bar y - 1`             2
+``ratio``          :math:`\\sum x / \\sum y` (paired units)   2
+``ttest``          Student's t of ``ttest_ind(x, y)``      2 (permutation only)
+``welch``          Welch's t, ``equal_var=False``          2 (permutation only)
+``mannwhitneyu``   :math:`U_1 = R_1 - n_1(n_1+1)/2`         2 (permutation only)
+=================  ======================================  ===========
+
+``difference(s)`` and ``lift(s)`` build the two-sample versions of any
+one-sample statistic. The order is always "first sample against second", as
+in ``scipy.stats.ttest_ind(x, y)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Statistic",
+    "mean",
+    "sum",
+    "var",
+    "std",
+    "median",
+    "quantile",
+    "trim_mean",
+    "proportion",
+    "difference",
+    "lift",
+    "ratio",
+    "ttest",
+    "welch",
+    "mannwhitneyu",
+    "resolve",
+]
+
+# Codes shared with fastinf.kernels.statistics (kept in one place: here).
+MEAN, SUM, VAR, STD, MEDIAN, QUANTILE, TRIM_MEAN = range(7)
+ONE, DIFF, LIFT, RATIO, TTEST, WELCH, MWU = range(7)
+_SMOOTH = (MEAN, SUM, VAR, STD)
+
+
+@dataclass(frozen=True, slots=True)
+class Statistic:
+    """A built-in statistic the kernels compute.
+
+    Attributes
+    ----------
+    name : str
+        Readable name.
+    kind : int
+        Per-sample summary code.
+    param : float
+        Its parameter: ``ddof`` for var/std, ``q`` for quantile, the
+        proportion cut for trim_mean.
+    combine : int
+        How two samples' summaries combine (``ONE`` for one sample).
+    n_samples : int
+        Samples the statistic takes.
+    paired : bool
+        Whether it needs paired units (``ratio``).
+    permutation_only : bool
+        Test statistics meaningful only under permutation.
+    """
+
+    name: str
+    kind: int
+    param: float = 0.0
+    combine: int = ONE
+    n_samples: int = 1
+    paired: bool = False
+    permutation_only: bool = False
+
+    @property
+    def smooth(self) -> bool:
+        """Whether the per-sample summary is a function of moments (O(n) jackknife)."""
+        return self.kind in _SMOOTH
+
+    @property
+    def has_standard_error(self) -> bool:
+        """Whether a closed-form standard error exists (for studentized intervals)."""
+        return self.kind in (MEAN, SUM) and self.combine in (ONE, DIFF, LIFT, RATIO)
+
+
+def mean() -> Statistic:
+    """The sample mean, as :func:`numpy.mean`."""
+    return Statistic("mean", MEAN)
+
+
+def sum() -> Statistic:  # noqa: A001 - mirrors numpy's name on purpose
+    """The sample sum, as :func:`numpy.sum`."""
+    return Statistic("sum", SUM)
+
+
+def var(ddof: int = 0) -> Statistic:
+    """The variance, as ``numpy.var(x, ddof=ddof)``."""
+    return Statistic(f"var(ddof={ddof})", VAR, float(_ddof(ddof)))
+
+
+def std(ddof: int = 0) -> Statistic:
+    """The standard deviation, as ``numpy.std(x, ddof=ddof)``."""
+    return Statistic(f"std(ddof={ddof})", STD, float(_ddof(ddof)))
+
+
+def median() -> Statistic:
+    """The median, as :func:`numpy.median`."""
+    return Statistic("median", MEDIAN)
+
+
+def quantile(q: float) -> Statistic:
+    """The ``q`` quantile with linear interpolation, as ``numpy.quantile(x, q)``."""
+    q = float(q)
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"`q` must be in [0, 1], got {q}.")
+    return Statistic(f"quantile({q})", QUANTILE, q)
+
+
+def trim_mean(proportiontocut: float) -> Statistic:
+    """The trimmed mean, as ``scipy.stats.trim_mean(x, proportiontocut)``."""
+    p = float(proportiontocut)
+    if not 0.0 <= p < 0.5:
+        raise ValueError(f"`proportiontocut` must be in [0, 0.5), got {p}.")
+    return Statistic(f"trim_mean({p})", TRIM_MEAN, p)
+
+
+def proportion() -> Statistic:
+    """The proportion of successes in 0/1 outcomes (their mean)."""
+    return Statistic("proportion", MEAN)
+
+
+def difference(stat: Statistic | str) -> Statistic:
+    """``stat(x) - stat(y)`` for two independent samples."""
+    s = resolve(stat)
+    _one_sample(s, "difference")
+    return Statistic(f"{s.name}_diff", s.kind, s.param, DIFF, 2)
+
+
+def lift(stat: Statistic | str) -> Statistic:
+    """The relative lift ``stat(x) / stat(y) - 1``."""
+    s = resolve(stat)
+    _one_sample(s, "lift")
+    return Statistic(f"{s.name}_lift", s.kind, s.param, LIFT, 2)
+
+
+def ratio() -> Statistic:
+    """The ratio of sums ``sum(x) / sum(y)`` over paired units (ratio metrics)."""
+    return Statistic("ratio", SUM, 0.0, RATIO, 2, paired=True)
+
+
+def ttest() -> Statistic:
+    """Student's t statistic of ``scipy.stats.ttest_ind(x, y)`` (pooled variance)."""
+    return Statistic("ttest", MEAN, 0.0, TTEST, 2, permutation_only=True)
+
+
+def welch() -> Statistic:
+    """Welch's t statistic of ``scipy.stats.ttest_ind(x, y, equal_var=False)``."""
+    return Statistic("welch", MEAN, 0.0, WELCH, 2, permutation_only=True)
+
+
+def mannwhitneyu() -> Statistic:
+    """The Mann-Whitney U statistic of the first sample, as ``scipy.stats.mannwhitneyu``."""
+    return Statistic("mannwhitneyu", MEAN, 0.0, MWU, 2, permutation_only=True)
+
+
+def _ddof(ddof: int) -> int:
+    if int(ddof) != ddof or ddof < 0:
+        raise ValueError(f"`ddof` must be a non-negative integer, got {ddof}.")
+    return int(ddof)
+
+
+def _one_sample(s: Statistic, what: str) -> None:
+    if s.n_samples != 1:
+        raise ValueError(f"{what}() takes a one-sample statistic, got {s.name!r}.")
+
+
+_NAMES = {
+    "mean": mean,
+    "sum": sum,
+    "var": var,
+    "std": std,
+    "median": median,
+    "proportion": proportion,
+    "mean_diff": lambda: difference(mean()),
+    "median_diff": lambda: difference(median()),
+    "sum_diff": lambda: difference(sum()),
+    "proportion_diff": lambda: difference(proportion()),
+    "mean_lift": lambda: lift(mean()),
+    "sum_lift": lambda: lift(sum()),
+    "ratio": ratio,
+    "ttest": ttest,
+    "welch": welch,
+    "mannwhitneyu": mannwhitneyu,
+}
+_FUNCTIONS = {
+    np.mean: mean,
+    np.sum: sum,
+    np.var: var,
+    np.std: std,
+    np.median: median,
+}
+
+
+def resolve(statistic: object) -> Statistic:
+    """Return the built-in :class:`Statistic` for ``statistic``.
+
+    Raises
+    ------
+    KeyError
+        If ``statistic`` is neither a :class:`Statistic`, a known name, nor a
+        NumPy function fastinf computes in its kernels.
+    """
+    if isinstance(statistic, Statistic):
+        return statistic
+    if isinstance(statistic, str):
+        if statistic not in _NAMES:
+            raise ValueError(
+                f"unknown statistic {statistic!r}; built-in names are "
+                f"{sorted(_NAMES)}, or pass fastinf.statistics.quantile(q), "
+                "trim_mean(p), difference(s), lift(s), an @njit function or "
+                "any callable."
+            )
+        return _NAMES[statistic]()
+    try:
+        factory = _FUNCTIONS.get(statistic)  # type: ignore[call-overload]
+    except TypeError:  # unhashable callables
+        factory = None
+    if factory is None:
+        raise KeyError(statistic)
+    return factory()
