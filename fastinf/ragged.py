@@ -161,7 +161,11 @@ def _experiment_label(e: int, shape: tuple[int, ...] | None) -> str:
         return f"experiment {e}"
     if shape == ():
         return "the data"
-    return f"experiment {np.unravel_index(e, shape)}"
+    return f"experiment {tuple(int(i) for i in np.unravel_index(e, shape))}"
+
+
+def _count(n: int) -> str:
+    return {1: "one", 2: "two", 3: "three"}.get(n, str(n))
 
 
 def _as_float(sample: object, j: int) -> np.ndarray:
@@ -278,7 +282,7 @@ def standardize(
     if small.size:
         j, e = (int(v) for v in small[0])
         raise ValueError(
-            f"each sample in `data` must contain {min_size} or more observations "
+            f"each sample in `data` must contain {_count(min_size)} or more observations "
             f"along `axis`; sample {j} of {_experiment_label(e, shape)} has "
             f"{sizes[j, e]}."
         )
