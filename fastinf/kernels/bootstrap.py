@@ -34,14 +34,14 @@ from fastinf.kernels._jit import jit
 from fastinf.kernels.rng import (
     _GOLDEN,
     _LOW32,
-    _POISSON1_CDF,
     _S32,
     _TWO32,
     bounded32,
     draw64,
     mix64,
     stream_key,
-    uniform,
+    poisson1,
+    poisson_of,
 )
 from fastinf.kernels.statistics import (
     combine,
@@ -64,26 +64,12 @@ def sample_key(key, j, paired):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _poisson_fast(u):  # type: ignore[no-untyped-def]
-    # Branch-free inversion for k <= 7 (P(K > 7) ~ 1e-5); the tail loops.
-    k = (
-        (u >= _POISSON1_CDF[0])
-        + (u >= _POISSON1_CDF[1])
-        + (u >= _POISSON1_CDF[2])
-        + (u >= _POISSON1_CDF[3])
-        + (u >= _POISSON1_CDF[4])
-        + (u >= _POISSON1_CDF[5])
-        + (u >= _POISSON1_CDF[6])
-    )
-    if k == 7:
-        while k < 18 and u >= _POISSON1_CDF[k]:
-            k += 1
-    return k
+def gather_moments(x, key, c, need_s2):  # type: ignore[no-untyped-def]
+    """Centred sums ``(sum(u), sum(u**2))`` of a multinomial resample of ``x``, ``u = x* - c``.
 
-
-@jit
-def gather_moments(x, key, c):  # type: ignore[no-untyped-def]
-    """Centred sums ``(sum(u), sum(u**2))`` of a multinomial resample of ``x``, ``u = x* - c``."""
+    Four independent accumulators hide the latency of the gathers; ``sum(u**2)``
+    is skipped (returned as 0) unless ``need_s2``.
+    """
     n = x.size
     nn = np.uint64(n)
     thr = (_TWO32 - nn) % nn
@@ -93,11 +79,27 @@ def gather_moments(x, key, c):  # type: ignore[no-untyped-def]
     p = 0
     while p < n_pairs:
         stop = min(p + _CHUNK, n_pairs)
-        a0 = 0.0
-        a1 = 0.0
-        q0 = 0.0
-        q1 = 0.0
-        bad = False
+        a = _gather_chunk(x, key, c, nn, thr, p, stop, need_s2)
+        if a[4]:  # a draw in the chunk may be rejected: redo it exactly
+            a = _gather_chunk_exact(x, key, c, nn, p, stop, need_s2)
+        s1 += a[0] + a[1]
+        s2 += a[2] + a[3]
+        p = stop
+    if n & 1:
+        u = x[resample_index(key, n - 1, nn)] - c
+        s1 += u
+        s2 += u * u
+    return s1, s2
+
+
+@jit(inline="always")
+def _gather_chunk(x, key, c, nn, thr, p, stop, need_s2):  # type: ignore[no-untyped-def]
+    a0 = 0.0
+    a1 = 0.0
+    q0 = 0.0
+    q1 = 0.0
+    bad = False
+    if need_s2:
         for k in range(p, stop):
             z = draw64(key, k)
             lo = (z & _LOW32) * nn
@@ -109,28 +111,53 @@ def gather_moments(x, key, c):  # type: ignore[no-untyped-def]
             a1 += v
             q0 += u * u
             q1 += v * v
-        if bad:
-            a0 = 0.0
-            a1 = 0.0
-            q0 = 0.0
-            q1 = 0.0
-            for k in range(p, stop):
-                z = draw64(key, k)
-                u = x[bounded32(key, 2 * k, z & _LOW32, nn)] - c
-                v = x[bounded32(key, 2 * k + 1, z >> _S32, nn)] - c
-                a0 += u
-                a1 += v
-                q0 += u * u
-                q1 += v * v
-        s1 += a0 + a1
-        s2 += q0 + q1
-        p = stop
-    if n & 1:
-        z = draw64(key, n_pairs)
-        u = x[bounded32(key, 2 * n_pairs, z & _LOW32, nn)] - c
-        s1 += u
-        s2 += u * u
-    return s1, s2
+    else:
+        # four accumulators, two words per step
+        k = p
+        while k + 1 < stop:
+            z = draw64(key, k)
+            w = draw64(key, k + 1)
+            l0 = (z & _LOW32) * nn
+            h0 = (z >> _S32) * nn
+            l1 = (w & _LOW32) * nn
+            h1 = (w >> _S32) * nn
+            bad |= ((l0 & _LOW32) < thr) | ((h0 & _LOW32) < thr)
+            bad |= ((l1 & _LOW32) < thr) | ((h1 & _LOW32) < thr)
+            a0 += x[l0 >> _S32] - c
+            a1 += x[h0 >> _S32] - c
+            q0 += x[l1 >> _S32] - c
+            q1 += x[h1 >> _S32] - c
+            k += 2
+        if k < stop:
+            z = draw64(key, k)
+            lo = (z & _LOW32) * nn
+            hi = (z >> _S32) * nn
+            bad |= ((lo & _LOW32) < thr) | ((hi & _LOW32) < thr)
+            a0 += x[lo >> _S32] - c
+            a1 += x[hi >> _S32] - c
+        a0 += q0
+        a1 += q1
+        q0 = 0.0
+        q1 = 0.0
+    return a0, a1, q0, q1, bad
+
+
+@jit
+def _gather_chunk_exact(x, key, c, nn, p, stop, need_s2):  # type: ignore[no-untyped-def]
+    a0 = 0.0
+    a1 = 0.0
+    q0 = 0.0
+    q1 = 0.0
+    for k in range(p, stop):
+        z = draw64(key, k)
+        u = x[bounded32(key, 2 * k, z & _LOW32, nn)] - c
+        v = x[bounded32(key, 2 * k + 1, z >> _S32, nn)] - c
+        a0 += u
+        a1 += v
+        if need_s2:
+            q0 += u * u
+            q1 += v * v
+    return a0, a1, q0, q1, False
 
 
 @jit
@@ -144,16 +171,52 @@ def resample_index(key, i, nn):  # type: ignore[no-untyped-def]
 
 @jit
 def poisson_moments(x, key, c):  # type: ignore[no-untyped-def]
-    """``(sum(w), sum(w u), sum(w u**2))`` with Poisson(1) weights ``w``, ``u = x - c``."""
+    """``(sum(w), sum(w u), sum(w u**2))`` with Poisson(1) weights ``w``, ``u = x - c``.
+
+    Weights come two per 64-bit word (:func:`~fastinf.kernels.rng.poisson1`).
+    Per chunk, a branch-free pass draws the weights (a pure map, which LLVM
+    vectorises), then a second pass reads ``x`` in order into independent
+    accumulators: a fused loop would serialise on the floating-point sums.
+    """
+    n = x.size
+    w = np.empty(2 * _CHUNK)
     cnt = 0.0
     s1 = 0.0
     s2 = 0.0
-    for i in range(x.size):
-        w = np.float64(_poisson_fast(uniform(key, i)))
-        u = x[i] - c
-        cnt += w
-        s1 += w * u
-        s2 += w * u * u
+    n_pairs = n >> 1
+    for p in range(0, n_pairs, _CHUNK):
+        m = min(_CHUNK, n_pairs - p)
+        for k in range(m):
+            z = draw64(key, p + k)
+            w[2 * k] = poisson_of(z & _LOW32)
+            w[2 * k + 1] = poisson_of(z >> _S32)
+        a0 = 0.0
+        a1 = 0.0
+        b0 = 0.0
+        b1 = 0.0
+        q0 = 0.0
+        q1 = 0.0
+        base = 2 * p
+        for k in range(m):
+            u = x[base + 2 * k] - c
+            v = x[base + 2 * k + 1] - c
+            w0 = w[2 * k]
+            w1 = w[2 * k + 1]
+            a0 += w0
+            a1 += w1
+            b0 += w0 * u
+            b1 += w1 * v
+            q0 += w0 * u * u
+            q1 += w1 * v * v
+        cnt += a0 + a1
+        s1 += b0 + b1
+        s2 += q0 + q1
+    if n & 1:
+        wl = np.float64(poisson1(key, n - 1))
+        u = x[n - 1] - c
+        cnt += wl
+        s1 += wl * u
+        s2 += wl * u * u
     return cnt, s1, s2
 
 
@@ -173,7 +236,7 @@ def paired_moments(x, y, key, cx, cy, poisson):  # type: ignore[no-untyped-def]
     sxy = 0.0
     if poisson:
         for i in range(n):
-            w = np.float64(_poisson_fast(uniform(key, i)))
+            w = np.float64(poisson1(key, i))
             u = x[i] - cx
             v = y[i] - cy
             cnt += w
@@ -203,7 +266,7 @@ def fill_resample(x, key, poisson, buf):  # type: ignore[no-untyped-def]
     if poisson:
         m = 0
         for i in range(n):
-            w = _poisson_fast(uniform(key, i))
+            w = poisson1(key, i)
             if m + w > buf.size:
                 return -1  # caller grows the buffer
             for _ in range(w):
@@ -223,7 +286,7 @@ def fill_paired(samples, starts, n, key, poisson, bufs):  # type: ignore[no-unty
     m = 0
     for i in range(n):
         if poisson:
-            w = _poisson_fast(uniform(key, i))
+            w = poisson1(key, i)
             if m + w > bufs.shape[1]:
                 return -1
             for _ in range(w):
@@ -333,7 +396,7 @@ def distribution(  # type: ignore[no-untyped-def]
                         cnt, a, q = poisson_moments(x, kj, c)
                     else:
                         cnt = np.float64(x.size)
-                        a, q = gather_moments(x, kj, c)
+                        a, q = gather_moments(x, kj, c, want_se or kind > SUM)
                     m[4 * j] = cnt
                     m[4 * j + 1] = a
                     m[4 * j + 2] = q

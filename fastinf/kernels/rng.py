@@ -48,13 +48,17 @@ _S31 = np.uint64(31)
 _S32 = np.uint64(32)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
-# Cumulative Poisson(1) probabilities P(K <= k) = e^-1 * sum_{j<=k} 1/j!,
-# computed once in double precision; the tail past k = 18 is below 2**-53.
-_POISSON1_CDF = np.array(
+# Poisson(1) by inversion of a 32-bit uniform: P(K <= k) = e^-1 sum_{j<=k} 1/j!
+# scaled to 2**32. A 64-bit word gives two weights; the category
+# probabilities are exact to 2**-32, and the mass beyond k = 13 (1.3e-11)
+# is below that resolution. Thirteen integer compares, no branch: the
+# weight loop vectorises.
+_POISSON1_T32 = np.array(
     [
-        math.exp(-1.0) * sum(1.0 / math.factorial(j) for j in range(k + 1))
-        for k in range(19)
-    ]
+        round(2.0**32 * math.exp(-1.0) * sum(1.0 / math.factorial(j) for j in range(k + 1)))
+        for k in range(13)
+    ],
+    dtype=np.uint64,
 )
 
 
@@ -129,13 +133,21 @@ def bounded(key, element, n):  # type: ignore[no-untyped-def]
 
 
 @jit(inline="always")
-def poisson1(key, counter):  # type: ignore[no-untyped-def]
-    """A Poisson(1) draw by inversion of the tabulated CDF."""
-    u = uniform(key, counter)
+def poisson_of(r):  # type: ignore[no-untyped-def]
+    """A Poisson(1) count from a 32-bit uniform word ``r``."""
     k = 0
-    while k < 18 and u >= _POISSON1_CDF[k]:
-        k += 1
+    for t in range(13):
+        k += r >= _POISSON1_T32[t]
     return k
+
+
+@jit(inline="always")
+def poisson1(key, unit):  # type: ignore[no-untyped-def]
+    """The Poisson(1) weight of ``unit``: half ``unit & 1`` of word ``unit >> 1``."""
+    z = draw64(key, unit >> 1)
+    if unit & 1:
+        return poisson_of(z >> _S32)
+    return poisson_of(z & _LOW32)
 
 
 @jit(parallel=True)
