@@ -23,7 +23,7 @@ import numpy as np
 
 from fastinf.ragged import Experiments, Ragged, standardize
 from fastinf.rng import as_seed
-from fastinf.statistics import Statistic, resolve
+from fastinf.statistics import Statistic, placeholder, resolve, user_function
 
 __all__ = ["bootstrap", "BootstrapResult", "ConfidenceInterval", "DegenerateDataWarning"]
 
@@ -187,6 +187,18 @@ def bootstrap(
         alternative, method, bootstrap_result, resampling, nan_policy,
     )
     stat, method, alternative, n_resamples = args
+    user = None if stat is not None else user_function(statistic, len(data))
+    if user is not None:
+        if method == "studentized":
+            raise ValueError(
+                "method='studentized' needs a built-in statistic with a closed-form "
+                "standard error."
+            )
+        exps = standardize(data, axis=axis, paired=paired, nan_policy=nan_policy)
+        return _bootstrap_user(
+            exps, user, n_resamples, paired, confidence_level, alternative, method,
+            bootstrap_result, as_seed(rng), resampling == "poisson",
+        )
     if stat is None:
         return _scipy_bootstrap(
             data, statistic, n_resamples=n_resamples, batch=batch,
@@ -302,35 +314,88 @@ def _bootstrap_builtin(
     dist = np.empty((n_exp, n_resamples))
     studentized = method == "studentized"
     se_star = np.empty((n_exp, n_resamples) if studentized else (0, 0))
+    if studentized and prior.shape[1]:
+        raise ValueError(
+            "`bootstrap_result` cannot be extended with method='studentized': "
+            "the resamples' standard errors are not stored."
+        )
     if n_resamples:
         K.distribution(
             exps.values, exps.offsets, centres, seed, prior.shape[1], n_resamples,
             stat.kind, stat.param, stat.combine, paired, poisson, smooth, dist,
             se_star,
         )
-    if prior.shape[1]:
-        if studentized:
-            raise ValueError(
-                "`bootstrap_result` cannot be extended with method='studentized': "
-                "the resamples' standard errors are not stored."
-            )
-        dist = np.concatenate([prior, dist], axis=1)
+
+    def jackknife() -> np.ndarray:
+        loo = np.empty_like(exps.values)
+        K.jackknife(
+            exps.values, exps.offsets, centres, stat.kind, stat.param, stat.combine,
+            paired, smooth, loo,
+        )
+        return loo
+
+    return _result(
+        exps, theta_hat, np.concatenate([prior, dist], axis=1), jackknife, paired,
+        level, alternative, method, se_hat, se_star,
+    )
+
+
+def _bootstrap_user(
+    exps: Experiments, user: Any, n_resamples: int, paired: bool, level: float,
+    alternative: str, method: str, bootstrap_result: Any, seed: np.uint64,
+    poisson: bool,
+) -> BootstrapResult:
+    """An ``@njit`` statistic of 1-D arrays: compiled kernels, O(n^2) jackknife."""
+    from fastinf.kernels import bootstrap as K
+
+    n_exp, n_samples = exps.n_experiments, exps.n_samples
+    f1 = user if n_samples == 1 else placeholder(1)
+    f2 = user if n_samples == 2 else placeholder(2)
+    theta_hat = K.user_values(f1, f2, n_samples, exps.values, exps.offsets)
+    prior = _prior_distribution(bootstrap_result, n_exp)
+    dist = np.empty((n_exp, n_resamples))
+    if n_resamples and n_samples == 1:
+        K.user_distribution1(
+            user, exps.values, exps.offsets, seed, prior.shape[1], n_resamples, poisson, dist
+        )
+    elif n_resamples:
+        K.user_distribution2(
+            user, exps.values, exps.offsets, seed, prior.shape[1], n_resamples, paired,
+            poisson, dist,
+        )
+
+    def jackknife() -> np.ndarray:
+        loo = np.empty_like(exps.values)
+        K.user_jackknife(f1, f2, n_samples, exps.values, exps.offsets, paired, loo)
+        return loo
+
+    return _result(
+        exps, theta_hat, np.concatenate([prior, dist], axis=1), jackknife, paired,
+        level, alternative, method, None, None,
+    )
+
+
+def _result(
+    exps: Experiments, theta_hat: np.ndarray, dist: np.ndarray,
+    jackknife: Any, paired: bool, level: float, alternative: str, method: str,
+    se_hat: np.ndarray | None, se_star: np.ndarray | None,
+) -> BootstrapResult:
+    """Intervals from the bootstrap distribution: every method, every experiment."""
+    n_exp = exps.n_experiments
     dist[exps.nan_experiments] = np.nan
     theta_hat[exps.nan_experiments] = np.nan
-
     alpha = (1.0 - level) / 2.0 if alternative == "two-sided" else 1.0 - level
+    alphas = np.full(n_exp, alpha)
     if method == "bca":
-        p_low, p_high = _bca_levels(exps, stat, paired, centres, theta_hat, dist, alpha)
+        p_low, p_high = _bca_levels(exps, paired, jackknife(), theta_hat, dist, alpha)
         low, high = _quantiles(dist, p_low), _quantiles(dist, p_high)
-    elif studentized:
-        t = (se_star - 0.0)  # placeholder to keep shapes explicit
+    elif method == "studentized":
+        assert se_hat is not None and se_star is not None
         t = (dist - theta_hat[:, None]) / se_star
-        n_all = np.full(n_exp, alpha)
-        t_low, t_high = _quantiles(t, n_all), _quantiles(t, 1.0 - n_all)
+        t_low, t_high = _quantiles(t, alphas), _quantiles(t, 1.0 - alphas)
         low, high = theta_hat - t_high * se_hat, theta_hat - t_low * se_hat
     else:
-        n_all = np.full(n_exp, alpha)
-        low, high = _quantiles(dist, n_all), _quantiles(dist, 1.0 - n_all)
+        low, high = _quantiles(dist, alphas), _quantiles(dist, 1.0 - alphas)
         if method == "basic":
             low, high = 2.0 * theta_hat - high, 2.0 * theta_hat - low
     bad = (np.isnan(low) | np.isnan(high)) & ~exps.nan_experiments
@@ -341,7 +406,7 @@ def _bootstrap_builtin(
                 f"{int(bad.sum())} experiment(s). This problem is known to occur "
                 "when the distribution is degenerate or the statistic is np.min."
             ),
-            stacklevel=3,
+            stacklevel=4,
         )
     if alternative == "less":
         low = np.full_like(low, -np.inf)
@@ -406,12 +471,10 @@ def _quantiles(dist: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def _bca_levels(
-    exps: Experiments, stat: Statistic, paired: bool, centres: np.ndarray,
-    theta_hat: np.ndarray, dist: np.ndarray, alpha: float,
+    exps: Experiments, paired: bool, loo: np.ndarray, theta_hat: np.ndarray,
+    dist: np.ndarray, alpha: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     from scipy.special import ndtr, ndtri
-
-    from fastinf.kernels import bootstrap as K
 
     n = dist.shape[1]
     th = theta_hat[:, None]
@@ -419,11 +482,6 @@ def _bca_levels(
     pct = ((dist < th).sum(axis=1) + (dist <= th).sum(axis=1)) / (2.0 * n)
     z0 = ndtri(pct)
 
-    loo = np.empty_like(exps.values)
-    K.jackknife(
-        exps.values, exps.offsets, centres, stat.kind, stat.param, stat.combine,
-        paired, stat.smooth, loo,
-    )
     groups = range(1) if paired else range(exps.n_samples)
     num = np.zeros(exps.n_experiments)
     den = np.zeros(exps.n_experiments)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,7 @@ class Archive:
 
     @property
     def has_effect(self) -> np.ndarray:
+        """Whether each experiment has a real lift."""
         return self.true_diff != 0
 
 
@@ -46,8 +48,8 @@ def make_archive(n_experiments: int = 2000, seed: int = 2026) -> Archive:
     # log-normal with mean `base` (control) and `base * (1 + lift)` (treatment)
     mu_c = np.log(base) - sigma**2 / 2
     mu_t = np.log(base * (1 + lift)) - sigma**2 / 2
-    control = [rng.lognormal(m, sigma, n) for m, n in zip(mu_c, n_c)]
-    treatment = [rng.lognormal(m, sigma, n) for m, n in zip(mu_t, n_t)]
+    control = [rng.lognormal(m, sigma, n) for m, n in zip(mu_c, n_c, strict=True)]
+    treatment = [rng.lognormal(m, sigma, n) for m, n in zip(mu_t, n_t, strict=True)]
     return Archive(Ragged.from_arrays(treatment), Ragged.from_arrays(control), base * lift)
 
 
@@ -59,7 +61,7 @@ def run(
     compare: bool = False,
     compare_subset: int = 20,
     seed: int = 2026,
-    out: object = None,
+    out: Any = None,
 ) -> dict[str, float]:
     """Run the demo and print its report; return the summary figures."""
     import sys
@@ -67,7 +69,7 @@ def run(
     from fastinf._bootstrap import bootstrap
     from fastinf.permutation import permutation_test
 
-    write = (out or sys.stdout).write  # type: ignore[attr-defined]
+    write = (out or sys.stdout).write
     archive = make_archive(n_experiments, seed)
     data = (archive.treatment, archive.control)
     units = int(archive.treatment.values.size + archive.control.values.size)
@@ -84,7 +86,7 @@ def run(
     low, high = boot.confidence_interval
     p = np.asarray(perm.pvalue)
     diff = np.array([a.mean() - b.mean() for a, b in zip(archive.treatment.to_list(),
-                                                          archive.control.to_list())])
+                                                          archive.control.to_list(), strict=True)])
 
     write(f"\n{'exp':>5} {'n_t':>5} {'n_c':>5} {'diff':>9} {'95% BCa interval':>21} "
           f"{'p':>7} {'true':>7}\n")

@@ -1,5 +1,6 @@
-"""Many experiments of different sizes in two flat arrays, and the one helper
-that turns any ``data`` argument into that layout.
+"""Many experiments of different sizes in two flat arrays.
+
+Also the one helper that turns any ``data`` argument into that layout.
 
 A :class:`Ragged` sample holds ``E`` experiments: experiment ``e`` is
 ``values[offsets[e]:offsets[e + 1]]``. It is the layout of Arrow's list
@@ -135,10 +136,12 @@ class Experiments:
 
     @property
     def n_samples(self) -> int:
+        """The number of samples."""
         return int(self.offsets.shape[0])
 
     @property
     def n_experiments(self) -> int:
+        """The number of experiments ``E``."""
         return int(self.offsets.shape[1] - 1)
 
     def sizes(self) -> np.ndarray:
@@ -146,6 +149,7 @@ class Experiments:
         return np.diff(self.offsets, axis=1)
 
     def sample(self, j: int, e: int) -> np.ndarray:
+        """Sample ``j`` of experiment ``e``."""
         return self.values[self.offsets[j, e] : self.offsets[j, e + 1]]
 
     def reshape(self, result: np.ndarray) -> np.ndarray:
@@ -340,7 +344,7 @@ def _omit_nan(
         drop = np.logical_or.reduce(isnan)
         isnan = [drop] * len(values_list)
     new_values, new_offsets = [], []
-    for v, o, m in zip(values_list, offsets_list, isnan):
+    for v, o, m in zip(values_list, offsets_list, isnan, strict=True):
         keep = ~m
         kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
         new_values.append(v[keep])

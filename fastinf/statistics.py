@@ -1,4 +1,4 @@
-"""Built-in statistics: computed inside the kernels, named as in NumPy/SciPy.
+r"""Built-in statistics: computed inside the kernels, named as in NumPy/SciPy.
 
 A statistic is a :class:`Statistic`: a per-sample summary (``kind``) and, for
 two samples, how the two summaries combine (``combine``). Strings and NumPy
@@ -8,17 +8,17 @@ and ``statistic=fastinf.statistics.mean()`` are the same thing:
 =================  ======================================  ===========
 name               value                                   samples
 =================  ======================================  ===========
-``mean``           :math:`\\bar x` (``np.mean``)            1
-``sum``            :math:`\\sum x` (``np.sum``)             1
+``mean``           :math:`\bar x` (``np.mean``)            1
+``sum``            :math:`\sum x` (``np.sum``)             1
 ``var``/``std``    ``np.var``/``np.std`` (``ddof=0``)      1
 ``median``         ``np.median``                           1
 ``quantile(q)``    ``np.quantile(x, q)``, linear           1
 ``trim_mean(p)``   ``scipy.stats.trim_mean(x, p)``         1
 ``proportion``     mean of 0/1 outcomes                    1
-``mean_diff``      :math:`\\bar x - \\bar y`                  2
+``mean_diff``      :math:`\bar x - \bar y`                  2
 ``median_diff``    ``median(x) - median(y)``               2
-``mean_lift``      :math:`\\bar x / \\bar y - 1`             2
-``ratio``          :math:`\\sum x / \\sum y` (paired units)   2
+``mean_lift``      :math:`\bar x / \bar y - 1`             2
+``ratio``          :math:`\sum x / \sum y` (paired units)   2
 ``ttest``          Student's t of ``ttest_ind(x, y)``      2 (permutation only)
 ``welch``          Welch's t, ``equal_var=False``          2 (permutation only)
 ``mannwhitneyu``   :math:`U_1 = R_1 - n_1(n_1+1)/2`         2 (permutation only)
@@ -32,6 +32,7 @@ in ``scipy.stats.ttest_ind(x, y)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -247,3 +248,65 @@ def resolve(statistic: object) -> Statistic:
     if factory is None:
         raise KeyError(statistic)
     return factory()
+
+
+# ---------------------------------------------------------------- user @njit
+
+_USER_CACHE: dict[tuple[int, int], Any] = {}
+
+
+def user_function(statistic: object, n_samples: int) -> Any:
+    """A first-class function for an ``@numba.njit`` statistic, or ``None``.
+
+    A user statistic takes ``n_samples`` 1-D float64 arrays and returns a
+    float (``f(x)`` or ``f(x, y)``; no ``axis``). It is wrapped in a
+    :func:`numba.cfunc` of signature ``float64(array, ...)``, which the
+    kernels take as an argument of ``FunctionType``: the kernels are then
+    compiled and cached once for every user function, and only the small
+    wrapper is compiled per function (once per process). Returns ``None``
+    when ``statistic`` is not a Numba dispatcher, or does not compile for
+    that signature (the caller then hands it to scipy).
+    """
+    if n_samples not in (1, 2):
+        return None
+    try:
+        from numba.core.registry import CPUDispatcher
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    if not isinstance(statistic, CPUDispatcher):
+        return None
+    key = (id(statistic), n_samples)
+    cached = _USER_CACHE.get(key)
+    if cached is not None and cached[0] is statistic:
+        return cached[1]
+    import numba
+    from numba import types
+
+    arr = types.Array(types.float64, 1, "A")
+    sig = types.float64(*([arr] * n_samples))
+    try:
+        wrapped = numba.cfunc(sig)(statistic)
+    except Exception:  # typing errors of the user's function: scipy decides
+        return None
+    _USER_CACHE[key] = (statistic, wrapped)
+    return wrapped
+
+
+def _nan1(x):  # type: ignore[no-untyped-def]
+    return np.nan
+
+
+def _nan2(x, y):  # type: ignore[no-untyped-def]
+    return np.nan
+
+
+def placeholder(n_samples: int) -> Any:
+    """A do-nothing first-class function filling the unused slot of a kernel."""
+    import numba
+
+    cached = _USER_CACHE.get((0, n_samples))
+    if cached is None:
+        f = numba.njit(_nan1 if n_samples == 1 else _nan2)
+        cached = (None, user_function(f, n_samples))
+        _USER_CACHE[(0, n_samples)] = cached
+    return cached[1]

@@ -445,3 +445,72 @@ def test_coverage_of_difference_and_median():
     cov = np.mean((res.confidence_interval.low <= np.log(2))
                   & (np.log(2) <= res.confidence_interval.high))
     assert 0.90 <= cov <= 0.985, cov
+
+
+# ------------------------------------------------------- user @njit statistic
+
+
+def test_user_njit_statistic_runs_in_kernels_and_matches_scipy_formula():
+    import numba
+
+    @numba.njit
+    def midrange(x):
+        return 0.5 * (np.max(x) + np.min(x))
+
+    @numba.njit
+    def diff_of_max(x, y):
+        return np.max(x) - np.max(y)
+
+    x, y = _data(31, 1), _data(26, 2)
+    res = fastinf.bootstrap((x,), midrange, n_resamples=300, method="BCa", rng=SEED)
+    # the documented stream: identical to computing midrange on the kernel's indices
+    idx = R.integers(as_seed(SEED), 0, 300, x.size, x.size)
+    np.testing.assert_allclose(res.bootstrap_distribution,
+                               0.5 * (x[idx].max(1) + x[idx].min(1)), rtol=1e-12)
+
+    def midrange_np(a, axis=-1):
+        return 0.5 * (np.max(a, axis=axis) + np.min(a, axis=axis))
+
+    a1, a2, _ = _bca_reference((x,), midrange_np, res.bootstrap_distribution, 0.025)
+    expected = np.quantile(res.bootstrap_distribution, [float(a1), float(a2)])
+    np.testing.assert_allclose([res.confidence_interval.low, res.confidence_interval.high],
+                               expected, rtol=1e-12)
+
+    two = fastinf.bootstrap((x, y), diff_of_max, n_resamples=300, method="BCa", rng=SEED)
+
+    def dmax(a, b, axis=-1):
+        return np.max(a, axis=axis) - np.max(b, axis=axis)
+
+    a1, a2, _ = _bca_reference((x, y), dmax, two.bootstrap_distribution, 0.025)
+    expected = np.quantile(two.bootstrap_distribution, [float(a1), float(a2)])
+    np.testing.assert_allclose([two.confidence_interval.low, two.confidence_interval.high],
+                               expected, rtol=1e-12)
+    paired = fastinf.bootstrap((x[:26], y), diff_of_max, paired=True, n_resamples=100,
+                               method="percentile", rng=SEED)
+    idx = R.integers(as_seed(SEED), 0, 100, 26, 26)
+    np.testing.assert_allclose(paired.bootstrap_distribution,
+                               x[:26][idx].max(1) - y[idx].max(1), rtol=1e-12)
+    with pytest.raises(ValueError, match="studentized"):
+        fastinf.bootstrap((x,), midrange, method="studentized")
+
+
+def test_user_njit_statistic_with_default_axis_and_non_fitting_ones():
+    import numba
+
+    from fastinf.statistics import user_function
+
+    @numba.njit
+    def total(x, axis=-1):
+        return np.sum(x)
+
+    @numba.njit
+    def not_a_scalar(x):
+        return x[:2]
+
+    x = _data(20)
+    res = fastinf.bootstrap((x,), total, n_resamples=50, method="percentile", rng=SEED)
+    idx = R.integers(as_seed(SEED), 0, 50, x.size, x.size)
+    np.testing.assert_allclose(res.bootstrap_distribution, x[idx].sum(1), rtol=1e-12)
+    assert user_function(not_a_scalar, 1) is None
+    assert user_function(np.mean, 1) is None
+    assert user_function(total, 3) is None

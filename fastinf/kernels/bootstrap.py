@@ -39,9 +39,9 @@ from fastinf.kernels.rng import (
     bounded32,
     draw64,
     mix64,
-    stream_key,
     poisson1,
     poisson_of,
+    stream_key,
 )
 from fastinf.kernels.statistics import (
     combine,
@@ -569,3 +569,105 @@ def statistic_values(values, offsets, centres, kind, param, how, paired, smooth)
                 v[j] = order_value(kind, param, buf, buf.size)
             out[e] = v[0] if n_samples == 1 else combine(how, v[0], v[1])
     return out, se
+
+
+# ----------------------------------------------------------------------------
+# User statistics: an @njit function of 1-D arrays, passed as a first-class
+# function (a cfunc of signature float64(array, ...)), so these kernels are
+# compiled and cached once for every user function.
+
+
+@jit
+def _resample_into(values, offsets, e, key, j, paired, poisson, size):  # type: ignore[no-untyped-def]
+    x = values[offsets[j, e] : offsets[j, e + 1]]
+    kj = sample_key(key, j, paired)
+    m = -1
+    while m < 0:
+        buf = np.empty(size)
+        m = fill_resample(x, kj, poisson, buf)
+        size *= 2
+    return buf[:m]
+
+
+@jit(parallel=True)
+def user_distribution1(f, values, offsets, seed, first, n_resamples, poisson, out):  # type: ignore[no-untyped-def]
+    """:func:`distribution` for a one-sample user statistic ``f(x)``."""
+    n_exp = offsets.shape[1] - 1
+    for t in prange(n_exp * n_resamples):
+        b = t // n_exp
+        e = t - b * n_exp
+        key = stream_key(seed, e, first + b)
+        n = offsets[0, e + 1] - offsets[0, e]
+        size = 2 * n + 16 if poisson else n
+        out[e, b] = f(_resample_into(values, offsets, e, key, 0, False, poisson, size))
+
+
+@jit(parallel=True)
+def user_distribution2(f, values, offsets, seed, first, n_resamples, paired, poisson, out):  # type: ignore[no-untyped-def]
+    """:func:`distribution` for a two-sample user statistic ``f(x, y)``."""
+    n_exp = offsets.shape[1] - 1
+    for t in prange(n_exp * n_resamples):
+        b = t // n_exp
+        e = t - b * n_exp
+        key = stream_key(seed, e, first + b)
+        if paired:
+            n = offsets[0, e + 1] - offsets[0, e]
+            size = 2 * n + 16 if poisson else n
+            m = -1
+            while m < 0:
+                bufs = np.empty((2, size))
+                m = fill_paired(values, offsets[:, e].copy(), n, key, poisson, bufs)
+                size *= 2
+            out[e, b] = f(bufs[0, :m], bufs[1, :m])
+        else:
+            n0 = offsets[0, e + 1] - offsets[0, e]
+            n1 = offsets[1, e + 1] - offsets[1, e]
+            x = _resample_into(values, offsets, e, key, 0, False, poisson,
+                               2 * n0 + 16 if poisson else n0)
+            y = _resample_into(values, offsets, e, key, 1, False, poisson,
+                               2 * n1 + 16 if poisson else n1)
+            out[e, b] = f(x, y)
+
+
+@jit(parallel=True)
+def user_values(f1, f2, n_samples, values, offsets):  # type: ignore[no-untyped-def]
+    """A user statistic on each experiment's original data (``f2`` unused for one sample)."""
+    n_exp = offsets.shape[1] - 1
+    out = np.empty(n_exp)
+    for e in prange(n_exp):
+        x = values[offsets[0, e] : offsets[0, e + 1]].copy()
+        if n_samples == 1:
+            out[e] = f1(x)
+        else:
+            out[e] = f2(x, values[offsets[1, e] : offsets[1, e + 1]].copy())
+    return out
+
+
+@jit(parallel=True)
+def user_jackknife(f1, f2, n_samples, values, offsets, paired, out):  # type: ignore[no-untyped-def]
+    """Leave-one-out values of a user statistic, laid out as in :func:`jackknife` (O(n^2))."""
+    n_exp = offsets.shape[1] - 1
+    n_groups = 1 if paired else n_samples
+    total = offsets[n_groups - 1, n_exp] - offsets[0, 0]
+    base0 = offsets[0, 0]
+    for t in prange(total):
+        pos = base0 + t
+        g = 0
+        while g + 1 < n_groups and pos >= offsets[g + 1, 0]:
+            g += 1
+        e = np.searchsorted(offsets[g], pos, side="right") - 1
+        i = pos - offsets[g, e]
+        bufs = []
+        for j in range(n_samples):
+            x = values[offsets[j, e] : offsets[j, e + 1]]
+            if paired or j == g:
+                y = np.empty(x.size - 1)
+                y[:i] = x[:i]
+                y[i:] = x[i + 1 :]
+                bufs.append(y)
+            else:
+                bufs.append(x.copy())
+        if n_samples == 1:
+            out[pos] = f1(bufs[0])
+        else:
+            out[pos] = f2(bufs[0], bufs[1])

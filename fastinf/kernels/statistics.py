@@ -194,6 +194,7 @@ def trim_loo(param, prefix, m, drop):  # type: ignore[no-untyped-def]
 
 @jit
 def trim_value_sorted(param, prefix, m):  # type: ignore[no-untyped-def]
+    """Trimmed mean of sorted data from its prefix sums."""
     low = int(param * m)
     high = m - low
     return (prefix[high] - prefix[low]) / (high - low)
