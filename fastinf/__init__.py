@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "bootstrap": "fastinf._bootstrap",
     "BootstrapResult": "fastinf._bootstrap",
+    "poisson_partial_sums": "fastinf._bootstrap",
     "permutation_test": "fastinf.permutation",
     "PermutationTestResult": "fastinf.permutation",
     "Ragged": "fastinf.ragged",

@@ -514,3 +514,26 @@ def test_user_njit_statistic_one_sample_and_non_fitting_ones():
     assert user_function(not_a_scalar, 1) is None
     assert user_function(np.mean, 1) is None
     assert user_function(total, 3) is None
+
+
+def test_poisson_partial_sums_merge_to_the_whole_and_match_bootstrap():
+    x = _data(101, 4)
+    whole = fastinf.poisson_partial_sums(x, 40, rng=SEED, experiment=2)
+    cuts = [0, 13, 50, 101]
+    parts = sum(
+        fastinf.poisson_partial_sums(x[a:b], 40, rng=SEED, experiment=2, first_unit=a)
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    )
+    np.testing.assert_allclose(parts, whole, rtol=1e-12)
+    # experiment 2 of a batch, resampled by bootstrap(resampling='poisson')
+    r = Ragged.from_arrays([x[:5], x[:7], x])
+    res = fastinf.bootstrap((r,), "mean", n_resamples=40, resampling="poisson",
+                            method="percentile", rng=SEED)
+    np.testing.assert_allclose(res.bootstrap_distribution[2], whole[:, 1] / whole[:, 0],
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="`rng` must be given"):
+        fastinf.poisson_partial_sums(x, 5, rng=None)
+    with pytest.raises(ValueError, match="`first_unit` must be a non-negative integer"):
+        fastinf.poisson_partial_sums(x, 5, rng=1, first_unit=-1)
+    with pytest.raises(ValueError, match="contains NaN"):
+        fastinf.poisson_partial_sums(np.array([1.0, np.nan]), 5, rng=1)

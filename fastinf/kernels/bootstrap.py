@@ -671,3 +671,28 @@ def user_jackknife(f1, f2, n_samples, values, offsets, paired, out):  # type: ig
             out[pos] = f1(bufs[0])
         else:
             out[pos] = f2(bufs[0], bufs[1])
+
+
+@jit(parallel=True)
+def poisson_partial_sums(x, seed, experiment, first_unit, centre, n_resamples, out):  # type: ignore[no-untyped-def]
+    """Poisson-weighted ``(sum w, sum w u, sum w u**2)`` of a partition of units.
+
+    Unit ``i`` of ``x`` is unit ``first_unit + i`` of the experiment, so its
+    weight in resample ``b`` is the one the whole experiment would give it:
+    partitions' sums add up to the experiment's.
+    """
+    n = x.size
+    for b in prange(n_resamples):
+        key = stream_key(seed, experiment, b)
+        cnt = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for i in range(n):
+            w = np.float64(poisson1(key, first_unit + i))
+            u = x[i] - centre
+            cnt += w
+            s1 += w * u
+            s2 += w * u * u
+        out[b, 0] = cnt
+        out[b, 1] = s1
+        out[b, 2] = s2
