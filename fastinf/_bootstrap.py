@@ -201,6 +201,7 @@ def bootstrap(
                 "standard error."
             )
         exps = standardize(data, axis=axis, paired=paired, nan_policy=nan_policy)
+        _check_size(exps, resampling)
         return _bootstrap_user(
             exps, user, n_resamples, paired, confidence_level, alternative, method,
             bootstrap_result, as_seed(rng), resampling == "poisson",
@@ -227,6 +228,7 @@ def bootstrap(
             f"got {stat.name!r}."
         )
     exps = standardize(data, axis=axis, paired=paired, nan_policy=nan_policy)
+    _check_size(exps, resampling)
     seed = as_seed(rng)
     return _bootstrap_builtin(
         exps, stat, n_resamples, paired, confidence_level, alternative, method,
@@ -508,6 +510,16 @@ def _result(
         exps.reshape(dist),
         _out(exps, se),
     )
+
+
+def _check_size(exps: Experiments, resampling: str) -> None:
+    # Indices are drawn from 32-bit words (Lemire's method for n <= 2**32).
+    sizes = exps.sizes()
+    if resampling == "multinomial" and sizes.size and sizes.max() > 2**32:
+        raise ValueError(
+            "samples of more than 2**32 observations are not supported; "
+            "use resampling='poisson' on partitions (poisson_partial_sums)."
+        )
 
 
 def _out(exps: Experiments, a: np.ndarray) -> Any:

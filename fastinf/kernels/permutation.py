@@ -294,14 +294,17 @@ def unrank_combination(rank, n, k, binom, idx):  # type: ignore[no-untyped-def]
 
 
 @jit
-def partial_shuffle(work, n, k, key, swaps):  # type: ignore[no-untyped-def]
+def partial_shuffle(work, n, k, key, swaps, c):  # type: ignore[no-untyped-def]
     """Put a uniformly random ``k``-subset of ``work[:n]`` into ``work[:k]``.
 
     The first ``k`` steps of a Fisher-Yates shuffle: step ``i`` swaps
     position ``i`` with a uniform position in ``[i, n)``, recorded in
     ``swaps[i]`` for :func:`unshuffle`. Steps ``2p`` and ``2p + 1`` use the two
-    halves of the word ``draw64(key, p)``.
+    halves of the word ``draw64(key, p)``. Returns ``(sum(u), sum(u**2))`` of
+    the chosen ``u = work[:k] - c``, accumulated on the way (a fused pass).
     """
+    s1 = 0.0
+    s2 = 0.0
     i = 0
     while i < k:
         z = draw64(key, i >> 1)
@@ -310,13 +313,20 @@ def partial_shuffle(work, n, k, key, swaps):  # type: ignore[no-untyped-def]
         work[j] = work[i]
         work[i] = v
         swaps[i] = j
+        u = v - c
+        s1 += u
+        s2 += u * u
         if i + 1 < k:
             j = i + 1 + bounded32(key, i + 1, z >> _S32, np.uint64(n - i - 1))
             v = work[j]
             work[j] = work[i + 1]
             work[i + 1] = v
             swaps[i + 1] = j
+            u = v - c
+            s1 += u
+            s2 += u * u
         i += 2
+    return s1, s2
 
 
 @jit
@@ -327,18 +337,6 @@ def unshuffle(work, k, swaps):  # type: ignore[no-untyped-def]
         v = work[j]
         work[j] = work[i]
         work[i] = v
-
-
-@jit
-def prefix_sums(work, k, c):  # type: ignore[no-untyped-def]
-    """``(sum(u), sum(u**2))`` of ``u = work[:k] - c``."""
-    s1 = 0.0
-    s2 = 0.0
-    for i in range(k):
-        u = work[i] - c
-        s1 += u
-        s2 += u * u
-    return s1, s2
 
 
 @jit
@@ -407,9 +405,8 @@ def null_independent(  # type: ignore[no-untyped-def]
                     )
             else:
                 key = stream_key(seed, e, b)
-                partial_shuffle(work, n, k, key, swaps)
+                s1, s2 = partial_shuffle(work, n, k, key, swaps, c)
                 if fast:
-                    s1, s2 = prefix_sums(work, k, c)
                     unshuffle(work, k, swaps)
                     v = split_value(kind, param, how, g, k, n, s1, s2, c, t1, t2)
                 else:
