@@ -20,8 +20,14 @@ pooled copy: only the ``k`` positions of the smaller group are drawn, and the
 swaps are undone afterwards, so the copy is back in its original order before
 the next task. For mean-type statistics (means, sums, variances, Student and
 Welch t, Mann-Whitney U on midranks) the group moments are sums over the
-``k`` chosen values about the pooled mean, the other group's being the pooled
-totals minus those: O(k) per resample, no gathering.
+``k`` chosen values, accumulated during the shuffle, the other group's being
+the pooled totals minus those: O(k) per resample, no gathering.
+
+Moments are summed about a centre that is a data value (the one nearest the
+mean, :func:`nearest_to_mean`), fixed per experiment. For integer or dyadic
+data (0/1 conversions, counts) every ``x - c`` and every sum is then exact,
+so arrangements that are tied in theory are tied in floating point too, and
+counting ``null <= observed`` agrees with scipy's.
 
 The observed statistic is computed by :func:`observed` through the same
 helpers on the identity arrangement, so in an exact test the identity's entry
@@ -70,41 +76,51 @@ NO_USER, USER_ONE, USER_TWO = 0, 1, 2
 MAX_EXACT = 2**62
 
 
-@jit
-def no_statistic1(x):  # type: ignore[no-untyped-def]
-    """Placeholder one-sample function argument when no user statistic is given."""
-    return np.nan
-
-
-@jit
-def no_statistic2(x, y):  # type: ignore[no-untyped-def]
-    """Placeholder two-sample function argument when no user statistic is given."""
-    return np.nan
-
-
 # --------------------------------------------------------------------------
 # Statistics of materialised samples
 # --------------------------------------------------------------------------
 
 
 @jit
-def _shifted_moments(x):  # type: ignore[no-untyped-def]
-    # Sums about the first value (the shifted-data algorithm): no cancellation
-    # in the variance unless the spread is tiny against |mean - x[0]|.
-    c = x[0]
+def nearest_to_mean(values, lo0, hi0, lo1, hi1):  # type: ignore[no-untyped-def]
+    """The value of ``values[lo0:hi0]`` and ``values[lo1:hi1]`` nearest their mean.
+
+    The kernels sum moments about it: as a data value it makes ``x - c``
+    exact for integer or dyadic data, so arrangements with equal group
+    multisets give bit-identical statistics (ties compare equal, as in
+    scipy), and being near the mean it keeps the variance well conditioned.
+    """
+    s = 0.0
+    for i in range(lo0, hi0):
+        s += values[i]
+    for i in range(lo1, hi1):
+        s += values[i]
+    mean = s / (hi0 - lo0 + hi1 - lo1)
+    best = values[lo0]
+    for i in range(lo0, hi0):
+        if abs(values[i] - mean) < abs(best - mean):
+            best = values[i]
+    for i in range(lo1, hi1):
+        if abs(values[i] - mean) < abs(best - mean):
+            best = values[i]
+    return best
+
+
+@jit
+def _moments(x, c):  # type: ignore[no-untyped-def]
     s1 = 0.0
     s2 = 0.0
     for i in range(x.size):
         u = x[i] - c
         s1 += u
         s2 += u * u
-    return np.float64(x.size), s1, s2, c
+    return np.float64(x.size), s1, s2
 
 
 @jit
-def _summary(kind, param, x):  # type: ignore[no-untyped-def]
+def _summary(kind, param, x, c):  # type: ignore[no-untyped-def]
     if kind <= STD:  # MEAN, SUM, VAR, STD
-        cnt, s1, s2, c = _shifted_moments(x)
+        cnt, s1, s2 = _moments(x, c)
         return moment_value(kind, param, cnt, s1, s2, c)
     return order_value(kind, param, x, x.size)
 
@@ -138,11 +154,12 @@ def pearson(x, y):  # type: ignore[no-untyped-def]
 
 
 @jit
-def evaluate(kind, param, how, user, f1, f2, x, y):  # type: ignore[no-untyped-def]
+def evaluate(kind, param, how, user, f1, f2, x, y, cx, cy):  # type: ignore[no-untyped-def]
     """The statistic of samples ``x`` and ``y`` (scratch arrays: may be reordered).
 
     ``y`` is ignored by one-sample statistics. For ``MWU`` the samples hold
-    pooled midranks.
+    pooled midranks. Moments are summed about ``cx`` and ``cy``, which must
+    not depend on the arrangement (see :func:`nearest_to_mean`).
     """
     if user == USER_ONE:
         return f1(x)
@@ -158,13 +175,13 @@ def evaluate(kind, param, how, user, f1, f2, x, y):  # type: ignore[no-untyped-d
     if how == SPEARMAN:
         return pearson(midranks(x), midranks(y))
     if how == TTEST or how == WELCH:
-        n0, a0, q0, c0 = _shifted_moments(x)
-        n1, a1, q1, c1 = _shifted_moments(y)
-        return t_statistic(how, n0, a0, q0, c0, n1, a1, q1, c1)
-    v0 = _summary(kind, param, x)
+        n0, a0, q0 = _moments(x, cx)
+        n1, a1, q1 = _moments(y, cy)
+        return t_statistic(how, n0, a0, q0, cx, n1, a1, q1, cy)
+    v0 = _summary(kind, param, x, cx)
     if how == ONE:
         return v0
-    return combine(how, v0, _summary(kind, param, y))
+    return combine(how, v0, _summary(kind, param, y, cy))
 
 
 # --------------------------------------------------------------------------
@@ -177,22 +194,20 @@ def load_pair(values, offsets, e, work):  # type: ignore[no-untyped-def]
     """Pool experiment ``e``'s two samples into ``work``.
 
     Returns ``(n0, n, g, k, c, t1, t2)``: the first sample's size, the pooled
-    size, the smaller group ``g`` and its size ``k``, the pooled mean ``c``
-    and the pooled centred sums ``t1 = sum(x - c)``, ``t2 = sum((x - c)**2)``.
+    size, the smaller group ``g`` and its size ``k``, the centre ``c`` (the
+    pooled value nearest the pooled mean) and the pooled sums
+    ``t1 = sum(x - c)``, ``t2 = sum((x - c)**2)``.
     """
     a0 = offsets[0, e]
     n0 = offsets[0, e + 1] - a0
     a1 = offsets[1, e]
     n1 = offsets[1, e + 1] - a1
     n = n0 + n1
-    s = 0.0
     for i in range(n0):
         work[i] = values[a0 + i]
-        s += work[i]
     for i in range(n1):
         work[n0 + i] = values[a1 + i]
-        s += work[n0 + i]
-    c = s / n
+    c = nearest_to_mean(values, a0, a0 + n0, a1, a1 + n1)
     t1 = 0.0
     t2 = 0.0
     for i in range(n):
@@ -205,7 +220,7 @@ def load_pair(values, offsets, e, work):  # type: ignore[no-untyped-def]
 
 @jit
 def split_value(kind, param, how, g, k, n, s1, s2, c, t1, t2):  # type: ignore[no-untyped-def]
-    """A mean-type statistic from the chosen group's sums about the pooled mean ``c``.
+    """A mean-type statistic from the chosen group's sums about the centre ``c``.
 
     Group ``g`` holds ``k`` values with ``s1 = sum(x - c)``, ``s2 =
     sum((x - c)**2)``; the other group holds the rest, whose sums are the
@@ -265,11 +280,11 @@ def split_buffers(work, idx, k, n, chosen, rest):  # type: ignore[no-untyped-def
 
 
 @jit
-def split_evaluate(kind, param, how, user, f1, f2, g, k, n, chosen, rest):  # type: ignore[no-untyped-def]
+def split_evaluate(kind, param, how, user, f1, f2, g, k, n, chosen, rest, c):  # type: ignore[no-untyped-def]
     """The statistic with group ``g`` in ``chosen[:k]`` and the other in ``rest``."""
     if g == 0:
-        return evaluate(kind, param, how, user, f1, f2, chosen[:k], rest[: n - k])
-    return evaluate(kind, param, how, user, f1, f2, rest[: n - k], chosen[:k])
+        return evaluate(kind, param, how, user, f1, f2, chosen[:k], rest[: n - k], c, c)
+    return evaluate(kind, param, how, user, f1, f2, rest[: n - k], chosen[:k], c, c)
 
 
 @jit
@@ -340,25 +355,31 @@ def unshuffle(work, k, swaps):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _max_size(offsets, n_samples_summed):  # type: ignore[no-untyped-def]
-    # Largest sample (or, summed, pooled experiment) over experiments.
+def _experiment_of(task_start, t):  # type: ignore[no-untyped-def]
+    return np.searchsorted(task_start, t, side="right") - 1
+
+
+@jit
+def chunk_size(offsets, task_start, lo, hi, pooled):  # type: ignore[no-untyped-def]
+    """Largest sample (``pooled``: largest experiment) among tasks ``[lo, hi)``.
+
+    Scratch buffers are sized per chunk, so one huge experiment in a ragged
+    batch does not make every thread allocate for it.
+    """
     best = 0
-    for e in range(offsets.shape[1] - 1):
+    if hi <= lo:
+        return best
+    for e in range(_experiment_of(task_start, lo), _experiment_of(task_start, hi - 1) + 1):
         tot = 0
         for j in range(offsets.shape[0]):
             m = offsets[j, e + 1] - offsets[j, e]
-            if n_samples_summed:
+            if pooled:
                 tot += m
             elif m > tot:
                 tot = m
         if tot > best:
             best = tot
     return best
-
-
-@jit
-def _experiment_of(task_start, t):  # type: ignore[no-untyped-def]
-    return np.searchsorted(task_start, t, side="right") - 1
 
 
 @jit(parallel=True)
@@ -374,13 +395,13 @@ def null_independent(  # type: ignore[no-untyped-def]
     ``out[e, b]``. Exact experiments (``exact[e]``) enumerate the subsets of
     the smaller group by rank; the others shuffle.
     """
-    maxn = _max_size(offsets, True)
     for ch in prange(bounds.size - 1):
+        maxn = chunk_size(offsets, task_start, bounds[ch], bounds[ch + 1], True)
         work = np.empty(maxn)
         swaps = np.empty(maxn, dtype=np.int64)
         idx = np.empty(maxn, dtype=np.int64)
-        chosen = np.empty(maxn)
-        rest = np.empty(maxn)
+        chosen = np.empty(0 if fast else maxn)
+        rest = np.empty(0 if fast else maxn)
         e = -1
         n = 0
         g = 0
@@ -401,7 +422,7 @@ def null_independent(  # type: ignore[no-untyped-def]
                 else:
                     split_buffers(work, idx, k, n, chosen, rest)
                     v = split_evaluate(
-                        kind, param, how, user, f1, f2, g, k, n, chosen, rest
+                        kind, param, how, user, f1, f2, g, k, n, chosen, rest, c
                     )
             else:
                 key = stream_key(seed, e, b)
@@ -414,7 +435,7 @@ def null_independent(  # type: ignore[no-untyped-def]
                     rest[: n - k] = work[k:n]
                     unshuffle(work, k, swaps)
                     v = split_evaluate(
-                        kind, param, how, user, f1, f2, g, k, n, chosen, rest
+                        kind, param, how, user, f1, f2, g, k, n, chosen, rest, c
                     )
             out[e, b] = v
 
@@ -492,16 +513,33 @@ def load_differences(values, offsets, e, m, d):  # type: ignore[no-untyped-def]
 
 
 @jit
+def samples_centre(values, offsets, e, m):  # type: ignore[no-untyped-def]
+    """Centre of the samples type: 0 for sign flips, else the pooled value nearest the mean.
+
+    Swaps within units keep the pooled values, so the centre is the same
+    for every arrangement.
+    """
+    if m == 1:
+        return 0.0
+    return nearest_to_mean(
+        values, offsets[0, e], offsets[0, e + 1], offsets[1, e], offsets[1, e + 1]
+    )
+
+
+@jit
 def samples_value(kind, param, how, user, f1, f2, fast, values, offsets, e, m, n,
-                  key, rank, exact, d, bx, by):  # type: ignore[no-untyped-def]
-    """The statistic of one arrangement of the samples type (``d`` loaded when ``fast``)."""
+                  key, rank, exact, d, c, bx, by):  # type: ignore[no-untyped-def]
+    """The statistic of one arrangement of the samples type.
+
+    ``d`` holds the differences when ``fast``; ``c`` is :func:`samples_centre`.
+    """
     if fast:
         s = signed_sum(d, n, key, rank, exact)
         if kind == MEAN:
             return s / n
         return s
     swap_samples(values, offsets, e, m, n, key, rank, exact, bx, by)
-    return evaluate(kind, param, how, user, f1, f2, bx[:n], by[:n])
+    return evaluate(kind, param, how, user, f1, f2, bx[:n], by[:n], c, c)
 
 
 @jit(parallel=True)
@@ -517,24 +555,26 @@ def null_samples(  # type: ignore[no-untyped-def]
     sample, or a difference of them, as ``sum(+-d_i)``.
     """
     m = offsets.shape[0]
-    maxn = _max_size(offsets, False)
     for ch in prange(bounds.size - 1):
-        d = np.empty(maxn)
-        bx = np.empty(maxn)
-        by = np.empty(maxn)
+        maxn = chunk_size(offsets, task_start, bounds[ch], bounds[ch + 1], False)
+        d = np.empty(maxn if fast else 0)
+        bx = np.empty(0 if fast else maxn)
+        by = np.empty(0 if fast else maxn)
         e = -1
         n = 0
+        c = 0.0
         for t in range(bounds[ch], bounds[ch + 1]):
             if e < 0 or t >= task_start[e + 1]:
                 e = _experiment_of(task_start, t)
                 n = offsets[0, e + 1] - offsets[0, e]
+                c = samples_centre(values, offsets, e, m)
                 if fast:
                     load_differences(values, offsets, e, m, d)
             b = first + t - task_start[e]
             key = stream_key(seed, e, b)
             out[e, b] = samples_value(
                 kind, param, how, user, f1, f2, fast, values, offsets, e, m, n,
-                key, b, exact[e], d, bx, by,
+                key, b, exact[e], d, c, bx, by,
             )
 
 
@@ -584,6 +624,7 @@ def pairings_value(kind, param, how, user, f1, f2, values, offsets, e, n, key,
                    rank, exact, fact, bx, by, avail):  # type: ignore[no-untyped-def]
     """The statistic with every sample permuted (rank split into one digit per sample)."""
     m = offsets.shape[0]
+    cx, cy = pairings_centres(values, offsets, e)
     r = rank
     nf = fact[n] if exact else 0
     for j in range(m - 1, -1, -1):
@@ -595,7 +636,17 @@ def pairings_value(kind, param, how, user, f1, f2, values, offsets, e, n, key,
             unrank_permutation(rj, n, fact, src, dst, avail)
         else:
             shuffle(src, n, sample_key(key, j), dst)
-    return evaluate(kind, param, how, user, f1, f2, bx[:n], by[:n])
+    return evaluate(kind, param, how, user, f1, f2, bx[:n], by[:n], cx, cy)
+
+
+@jit
+def pairings_centres(values, offsets, e):  # type: ignore[no-untyped-def]
+    """Each sample's own centre: permutations within a sample keep its values."""
+    m = offsets.shape[0]
+    a, b = offsets[0, e], offsets[0, e + 1]
+    cx = nearest_to_mean(values, a, b, b, b)
+    a, b = offsets[m - 1, e], offsets[m - 1, e + 1]
+    return cx, nearest_to_mean(values, a, b, b, b)
 
 
 @jit(parallel=True)
@@ -608,8 +659,8 @@ def null_pairings(  # type: ignore[no-untyped-def]
     Same task layout as :func:`null_independent`. Exact rank ``b`` has digit
     ``b_j`` in base ``n!`` for sample ``j`` (the last sample varies fastest).
     """
-    maxn = _max_size(offsets, False)
     for ch in prange(bounds.size - 1):
+        maxn = chunk_size(offsets, task_start, bounds[ch], bounds[ch + 1], False)
         bx = np.empty(maxn)
         by = np.empty(maxn)
         avail = np.empty(maxn, dtype=np.int64)
@@ -656,7 +707,7 @@ def observed(  # type: ignore[no-untyped-def]
                 rest = np.empty(n)
                 split_buffers(work, idx, k, n, chosen, rest)
                 out[e] = split_evaluate(
-                    kind, param, how, user, f1, f2, g, k, n, chosen, rest
+                    kind, param, how, user, f1, f2, g, k, n, chosen, rest, c
                 )
         elif ptype == SAMPLES:
             n = offsets[0, e + 1] - offsets[0, e]
@@ -667,7 +718,7 @@ def observed(  # type: ignore[no-untyped-def]
                 load_differences(values, offsets, e, m, d)
             out[e] = samples_value(
                 kind, param, how, user, f1, f2, fast, values, offsets, e, m, n,
-                np.uint64(0), 0, True, d, bx, by,
+                np.uint64(0), 0, True, d, samples_centre(values, offsets, e, m), bx, by,
             )
         else:
             n = offsets[0, e + 1] - offsets[0, e]
@@ -676,7 +727,8 @@ def observed(  # type: ignore[no-untyped-def]
             for i in range(n):
                 bx[i] = values[offsets[0, e] + i]
                 by[i] = values[offsets[m - 1, e] + i]
-            out[e] = evaluate(kind, param, how, user, f1, f2, bx, by)
+            cx, cy = pairings_centres(values, offsets, e)
+            out[e] = evaluate(kind, param, how, user, f1, f2, bx, by, cx, cy)
 
 
 @jit(parallel=True)
