@@ -9,7 +9,8 @@ distinct arrangements, every one is visited once (an exact test); otherwise
 ``n_resamples`` are drawn at random.
 
 fastinf computes the built-in statistics of :mod:`fastinf.statistics` (and
-the correlations :func:`pearsonr` and :func:`spearmanr` defined here), as well
+the correlations :func:`~fastinf.statistics.pearsonr` and
+:func:`~fastinf.statistics.spearmanr`), as well
 as a user's ``@numba.njit`` statistic of 1-D samples, inside Numba kernels
 (:mod:`fastinf.kernels.permutation`): in parallel, over many experiments at
 once, with every resample addressed by ``(seed, experiment, resample)`` so
@@ -37,14 +38,18 @@ from fastinf.statistics import (
     MEAN,
     MWU,
     ONE,
+    PEARSON,
     RATIO,
+    SPEARMAN,
     STD,
     SUM,
     TTEST,
     WELCH,
     Statistic,
+    pearsonr,
     placeholder,
     resolve,
+    spearmanr,
     user_function,
 )
 
@@ -69,11 +74,11 @@ class PermutationTestResult:
     pvalue : float or ndarray
         The p-value for the given alternative (batch shape).
     null_distribution : ndarray
-        The statistic under the rearrangements, shape ``batch_shape +
-        (n,)``: the *last* axis runs over resamples (scipy puts it first).
-        ``n`` is the largest number of resamples of any experiment; an
-        experiment with fewer (an exact test with fewer arrangements than
-        the others) is padded with NaN.
+        The statistic under the rearrangements, shape ``(n,) + batch_shape``
+        as in scipy: the *first* axis runs over resamples (``(n, E)`` for
+        Ragged data). ``n`` is the largest number of resamples of any
+        experiment; an experiment with fewer (an exact test with fewer
+        arrangements than the others) is padded with NaN.
     """
 
     statistic: float | np.ndarray
@@ -81,21 +86,6 @@ class PermutationTestResult:
     null_distribution: np.ndarray
 
 
-def pearsonr() -> Statistic:
-    """Pearson's correlation ``r`` of two paired samples, as ``scipy.stats.pearsonr``.
-
-    For ``permutation_type='pairings'`` (a test of association); pass it as
-    ``statistic=pearsonr()`` or ``statistic='pearsonr'``.
-    """
-    return Statistic("pearsonr", MEAN, 0.0, _k.PEARSON, 2, permutation_only=True)
-
-
-def spearmanr() -> Statistic:
-    """Spearman's rank correlation ``rho`` of two paired samples, as ``scipy.stats.spearmanr``."""
-    return Statistic("spearmanr", MEAN, 0.0, _k.SPEARMAN, 2, permutation_only=True)
-
-
-_PRIVATE_NAMES = {"pearsonr": pearsonr, "spearmanr": spearmanr}
 
 
 def permutation_test(
@@ -309,10 +299,16 @@ def _permutation_test_iv(
             f"`data` has {n_data}."
         )
     paired = ptype != _k.INDEPENDENT or (
-        stat is not None and stat.combine in (_k.PEARSON, _k.SPEARMAN)
+        stat is not None and stat.combine in (PEARSON, SPEARMAN)
+    )
+    reason = (
+        f"With permutation_type={ptype_name!r}" if ptype != _k.INDEPENDENT
+        else f"Statistic {stat.name!r} pairs observations" if stat is not None
+        else ""
     )
     experiments = standardize(
-        data, axis=axis_int, paired=paired, nan_policy=nan_policy, min_size=2
+        data, axis=axis_int, paired=paired, nan_policy=nan_policy, min_size=2,
+        paired_reason=reason,
     )
     # scipy validates rng itself on the fallback path; don't advance it here.
     seed = as_seed(rng) if stat is not None else None
@@ -342,14 +338,7 @@ def _resolve_statistic(
 ) -> tuple[Statistic | None, int, tuple[Any, Any]]:
     """The kernels' statistic, the user function's arity, and the function arguments."""
     if isinstance(statistic, str):
-        if statistic in _PRIVATE_NAMES:
-            return _PRIVATE_NAMES[statistic](), _k.NO_USER, _placeholders()
-        try:
-            return resolve(statistic), _k.NO_USER, _placeholders()
-        except ValueError as exc:
-            raise ValueError(
-                f"{exc} permutation_test also knows {sorted(_PRIVATE_NAMES)}."
-            ) from None
+        return resolve(statistic), _k.NO_USER, _placeholders()
     if isinstance(statistic, Statistic):
         return statistic, _k.NO_USER, _placeholders()
     if not callable(statistic):
@@ -509,10 +498,10 @@ def _kernel_test(iv: _Validated) -> PermutationTestResult:
 
     if user == _k.NO_USER and how == MWU:
         values = _k.rank_transform(values, offsets, True)
-    elif user == _k.NO_USER and how == _k.SPEARMAN and ptype == _k.PAIRINGS:
+    elif user == _k.NO_USER and how == SPEARMAN and ptype == _k.PAIRINGS:
         # within-sample permutations keep each sample's ranks
         values = _k.rank_transform(values, offsets, False)
-        how = _k.PEARSON
+        how = PEARSON
 
     if ptype == _k.INDEPENDENT:
         fast = user == _k.NO_USER and (
@@ -562,8 +551,15 @@ def _kernel_test(iv: _Validated) -> PermutationTestResult:
 
     pvalue = _pvalues(null, obs, n_used, exact, iv.alternative)
     pvalue[skip] = np.nan
+    return _result(exps, obs, pvalue, null)
+
+
+def _result(
+    exps: Experiments, obs: np.ndarray, pvalue: np.ndarray, null: np.ndarray
+) -> PermutationTestResult:
+    # scipy's layout: resamples on the first axis, then the batch shape
     return PermutationTestResult(
-        exps.reshape(obs), exps.reshape(pvalue), exps.reshape(null)
+        exps.reshape(obs), exps.reshape(pvalue), np.moveaxis(exps.reshape(null), -1, 0)
     )
 
 
@@ -650,7 +646,5 @@ def _scipy_fallback(data: Any, statistic: Any, iv: _Validated) -> PermutationTes
     obs[mask] = np.nan
     pvalue[mask] = np.nan
     null[mask] = np.nan
-    return PermutationTestResult(
-        exps.reshape(obs), exps.reshape(pvalue), exps.reshape(null)
-    )
+    return _result(exps, obs, pvalue, null)
 

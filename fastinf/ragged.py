@@ -192,6 +192,7 @@ def standardize(
     paired: bool,
     nan_policy: str,
     min_size: int = 2,
+    paired_reason: str = "When `paired` is True",
 ) -> Experiments:
     """Validate ``data`` and lay it out for the kernels.
 
@@ -209,6 +210,8 @@ def standardize(
         What NaN does, as in scipy.
     min_size : int
         Fewest observations a sample may have.
+    paired_reason : str
+        Why samples must be paired, to open the error message.
 
     Returns
     -------
@@ -278,7 +281,7 @@ def standardize(
         if bad.size:
             e = int(bad[0])
             raise ValueError(
-                "When `paired` is True, all samples must have the same length "
+                f"{paired_reason}, all samples must have the same length "
                 f"along `axis`; in {_experiment_label(e, shape)} the sizes are "
                 f"{sizes[:, e].tolist()}."
             )

@@ -22,6 +22,8 @@ name               value                                   samples
 ``ttest``          Student's t of ``ttest_ind(x, y)``      2 (permutation only)
 ``welch``          Welch's t, ``equal_var=False``          2 (permutation only)
 ``mannwhitneyu``   :math:`U_1 = R_1 - n_1(n_1+1)/2`         2 (permutation only)
+``pearsonr``       Pearson's r of paired samples           2 (permutation only)
+``spearmanr``      Spearman's rho of paired samples        2 (permutation only)
 =================  ======================================  ===========
 
 ``difference(s)`` and ``lift(s)`` build the two-sample versions of any
@@ -52,12 +54,14 @@ __all__ = [
     "ttest",
     "welch",
     "mannwhitneyu",
+    "pearsonr",
+    "spearmanr",
     "resolve",
 ]
 
 # Codes shared with fastinf.kernels.statistics (kept in one place: here).
 MEAN, SUM, VAR, STD, MEDIAN, QUANTILE, TRIM_MEAN = range(7)
-ONE, DIFF, LIFT, RATIO, TTEST, WELCH, MWU = range(7)
+ONE, DIFF, LIFT, RATIO, TTEST, WELCH, MWU, PEARSON, SPEARMAN = range(9)
 _SMOOTH = (MEAN, SUM, VAR, STD)
 
 
@@ -183,6 +187,19 @@ def mannwhitneyu() -> Statistic:
     return Statistic("mannwhitneyu", MEAN, 0.0, MWU, 2, permutation_only=True)
 
 
+def pearsonr() -> Statistic:
+    """Pearson's correlation ``r`` of two paired samples, as ``scipy.stats.pearsonr``.
+
+    A test of association with ``permutation_type='pairings'``.
+    """
+    return Statistic("pearsonr", MEAN, 0.0, PEARSON, 2, permutation_only=True)
+
+
+def spearmanr() -> Statistic:
+    """Spearman's rank correlation ``rho`` of two paired samples, as ``scipy.stats.spearmanr``."""
+    return Statistic("spearmanr", MEAN, 0.0, SPEARMAN, 2, permutation_only=True)
+
+
 def _ddof(ddof: int) -> int:
     if int(ddof) != ddof or ddof < 0:
         raise ValueError(f"`ddof` must be a non-negative integer, got {ddof}.")
@@ -211,6 +228,8 @@ _NAMES = {
     "ttest": ttest,
     "welch": welch,
     "mannwhitneyu": mannwhitneyu,
+    "pearsonr": pearsonr,
+    "spearmanr": spearmanr,
 }
 _FUNCTIONS = {
     np.mean: mean,

@@ -4,6 +4,13 @@ import numba
 import pytest
 
 
+def pytest_configure(config):
+    if numba.config.DISABLE_JIT:
+        # Without the JIT the generator's uint64 arithmetic runs as NumPy
+        # scalars, which warn on the wrap-around the hash relies on.
+        config.addinivalue_line("filterwarnings", "ignore:overflow encountered:RuntimeWarning")
+
+
 @contextlib.contextmanager
 def num_threads(n):
     """Run with ``n`` Numba threads, restoring the previous count."""

@@ -24,6 +24,11 @@ SEED = 20261123
 ALTERNATIVES = ("two-sided", "less", "greater")
 
 
+def _by_experiment(result):
+    """The null distribution with resamples on the last axis (scipy puts them first)."""
+    return np.moveaxis(result.null_distribution, 0, -1)
+
+
 def _data(n, seed=0, loc=0.0):
     return np.random.default_rng(seed).lognormal(size=n) + loc
 
@@ -71,7 +76,7 @@ def _assert_same_test(res, ref, rtol=1e-12):
     """Same statistic, p-value to 1e-12 and the same null distribution as a multiset."""
     np.testing.assert_allclose(res.statistic, ref.statistic, rtol=rtol, atol=1e-12)
     np.testing.assert_allclose(res.pvalue, ref.pvalue, rtol=0, atol=1e-12)
-    ours = np.sort(res.null_distribution, axis=-1)
+    ours = np.sort(_by_experiment(res), axis=-1)
     theirs = np.sort(np.moveaxis(ref.null_distribution, 0, -1), axis=-1)
     assert ours.shape == theirs.shape
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=1e-12)
@@ -88,7 +93,7 @@ def test_exact_independent_matches_scipy(name):
         res = fastinf.permutation_test((x, y), OURS.get(name, name), alternative=alternative)
         ref = stats.permutation_test((x, y), REFERENCES[name], alternative=alternative)
         _assert_same_test(res, ref)
-    assert res.null_distribution.shape == (126,)
+    assert _by_experiment(res).shape == (126,)
 
 
 def test_exact_mannwhitneyu_with_ties_matches_scipy():
@@ -145,9 +150,9 @@ def test_tied_arrangements_give_identical_bits(statistic):
     diff = fastinf.permutation_test((x, y), "mean_diff", **kw)
     res = fastinf.permutation_test((x, y), OURS.get(statistic, statistic), **kw)
     total = x.sum() + y.sum()
-    s0 = np.round((diff.null_distribution + total / 50) / (1 / 60 + 1 / 50)).astype(int)
+    s0 = np.round((_by_experiment(diff) + total / 50) / (1 / 60 + 1 / 50)).astype(int)
     for count in np.unique(s0):
-        values = np.unique(res.null_distribution[s0 == count])
+        values = np.unique(_by_experiment(res)[s0 == count])
         assert values.size == 1, (count, values)
         if count == x.sum():
             assert values[0] == res.statistic
@@ -189,7 +194,7 @@ def test_exact_samples_matches_scipy(statistic, reference, n_samples):
             data, reference, permutation_type="samples", alternative=alternative
         )
         _assert_same_test(res, ref)
-    assert res.null_distribution.shape == (128,)
+    assert _by_experiment(res).shape == (128,)
 
 
 @pytest.mark.parametrize(
@@ -206,7 +211,7 @@ def test_exact_pairings_matches_scipy(statistic, reference):
             (x, y), reference, permutation_type="pairings", alternative=alternative
         )
         _assert_same_test(res, ref)
-    assert res.null_distribution.shape == (576,)
+    assert _by_experiment(res).shape == (576,)
 
 
 def test_exact_when_n_resamples_is_infinite():
@@ -221,11 +226,11 @@ def test_exact_decision_is_scipys():
     x, y = _data(5, 1), _data(4, 2)
     exact = fastinf.permutation_test((x, y), "mean_diff", n_resamples=126)
     randomised = fastinf.permutation_test((x, y), "mean_diff", n_resamples=125, rng=1)
-    assert exact.null_distribution.shape == (126,)
-    assert randomised.null_distribution.shape == (125,)
+    assert _by_experiment(exact).shape == (126,)
+    assert _by_experiment(randomised).shape == (125,)
     # p = (count + 1) / (125 + 1) for the randomised test
     count = np.count_nonzero(
-        randomised.null_distribution
+        _by_experiment(randomised)
         <= randomised.statistic + abs(randomised.statistic) * 100 * np.finfo(float).eps
     )
     less = fastinf.permutation_test(
@@ -310,7 +315,7 @@ def test_randomised_agrees_with_scipy(permutation_type, data, statistic, referen
     assert 0.01 < q < 0.49  # the data give a non-trivial p-value
     se = 2 * math.sqrt(q * (1 - q) / n)
     assert abs(res.pvalue - ref.pvalue) < 5 * math.sqrt(2) * se
-    assert res.null_distribution.shape == (n,)
+    assert _by_experiment(res).shape == (n,)
 
 
 @pytest.mark.parametrize(
@@ -343,7 +348,7 @@ def test_null_pvalues_are_uniform(permutation_type, statistic, n_samples, altern
         alternative=alternative, axis=-1, rng=SEED,
     )
     assert res.pvalue.shape == (2000,)
-    assert res.null_distribution.shape == (2000, 99)
+    assert _by_experiment(res).shape == (2000, 99)
     counts = np.bincount(np.round(res.pvalue * 100).astype(int) - 1, minlength=100)
     bins = counts.reshape(10, 10).sum(axis=1)
     assert stats.chisquare(bins).pvalue > 1e-3
@@ -387,7 +392,7 @@ def test_identical_bytes_whatever_threads_or_batch(threads, permutation_type, st
         two = fastinf.permutation_test(data, statistic, **kw)
         batched = fastinf.permutation_test(data, statistic, batch=7, **kw)
     for res in (two, batched):
-        assert res.null_distribution.tobytes() == one.null_distribution.tobytes()
+        assert _by_experiment(res).tobytes() == _by_experiment(one).tobytes()
         assert res.pvalue.tobytes() == one.pvalue.tobytes()
         assert res.statistic.tobytes() == one.statistic.tobytes()
 
@@ -401,8 +406,8 @@ def test_experiment_results_depend_only_on_seed_and_index():
         "mean_diff", n_resamples=99, rng=SEED,
     )
     single = fastinf.permutation_test((x[0], y[0]), "mean_diff", n_resamples=99, rng=SEED)
-    np.testing.assert_array_equal(full.null_distribution[:3], head.null_distribution)
-    np.testing.assert_array_equal(full.null_distribution[0], single.null_distribution)
+    np.testing.assert_array_equal(_by_experiment(full)[:3], _by_experiment(head))
+    np.testing.assert_array_equal(_by_experiment(full)[0], _by_experiment(single))
     assert full.pvalue[0] == single.pvalue
 
 
@@ -416,13 +421,13 @@ def test_nd_batch_equals_per_experiment_exact_calls():
     y = rng.normal(size=(1, 2, 5)) + 0.5
     res = fastinf.permutation_test((x, y), "ttest", axis=-1, alternative="less")
     assert res.statistic.shape == res.pvalue.shape == (3, 2)
-    assert res.null_distribution.shape == (3, 2, math.comb(11, 5))
+    assert _by_experiment(res).shape == (3, 2, math.comb(11, 5))
     ref = stats.permutation_test((x, y), REFERENCES["ttest"], axis=-1, alternative="less")
     _assert_same_test(res, ref)
     for i, j in itertools.product(range(3), range(2)):
         one = fastinf.permutation_test((x[i, 0], y[0, j]), "ttest", alternative="less")
         assert one.pvalue == res.pvalue[i, j]
-        assert one.null_distribution.tobytes() == res.null_distribution[i, j].tobytes()
+        assert _by_experiment(one).tobytes() == _by_experiment(res)[i, j].tobytes()
 
 
 def test_nd_batch_along_axis_0_equals_ragged_batch():
@@ -433,8 +438,8 @@ def test_nd_batch_along_axis_0_equals_ragged_batch():
         (Ragged.from_arrays(list(x.T)), Ragged.from_arrays(list(y.T))),
         "welch", n_resamples=199, rng=SEED,
     )
-    assert res.null_distribution.shape == (4, 199)
-    np.testing.assert_array_equal(res.null_distribution, rag.null_distribution)
+    assert _by_experiment(res).shape == (4, 199)
+    np.testing.assert_array_equal(_by_experiment(res), _by_experiment(rag))
     np.testing.assert_array_equal(res.pvalue, rag.pvalue)
 
 
@@ -444,14 +449,14 @@ def test_ragged_mixes_exact_and_randomised_experiments():
     large = (_data(20, 3), _data(20, 4))  # randomised
     data = tuple(Ragged.from_arrays([s, b]) for s, b in zip(small, large, strict=True))
     res = fastinf.permutation_test(data, "mean_diff", n_resamples=99, rng=SEED)
-    assert res.null_distribution.shape == (2, 99)
-    assert np.isnan(res.null_distribution[0, 20:]).all()
-    assert not np.isnan(res.null_distribution[1]).any()
+    assert _by_experiment(res).shape == (2, 99)
+    assert np.isnan(_by_experiment(res)[0, 20:]).all()
+    assert not np.isnan(_by_experiment(res)[1]).any()
     exact = fastinf.permutation_test(small, "mean_diff", n_resamples=99)
     ref = stats.permutation_test(small, _mean_diff, n_resamples=99)
     assert res.pvalue[0] == exact.pvalue
     np.testing.assert_allclose(exact.pvalue, ref.pvalue, rtol=0, atol=1e-12)
-    np.testing.assert_array_equal(res.null_distribution[0, :20], exact.null_distribution)
+    np.testing.assert_array_equal(_by_experiment(res)[0, :20], _by_experiment(exact))
 
 
 # ------------------------------------------------------------ user statistics
@@ -492,7 +497,7 @@ def test_plain_callable_falls_back_to_scipy():
     assert isinstance(res, fastinf.PermutationTestResult)
     np.testing.assert_array_equal(res.statistic, ref.statistic)
     np.testing.assert_array_equal(res.pvalue, ref.pvalue)
-    np.testing.assert_array_equal(res.null_distribution, np.moveaxis(ref.null_distribution, 0, -1))
+    np.testing.assert_array_equal(_by_experiment(res), np.moveaxis(ref.null_distribution, 0, -1))
 
 
 def test_plain_callable_on_ragged_runs_scipy_per_experiment():
@@ -510,7 +515,7 @@ def test_plain_callable_on_ragged_runs_scipy_per_experiment():
             (x[e], y[e]), statistic, vectorized=False, n_resamples=49, rng=gen
         )
         assert res.pvalue[e] == ref.pvalue
-        np.testing.assert_array_equal(res.null_distribution[e], ref.null_distribution)
+        np.testing.assert_array_equal(_by_experiment(res)[e], ref.null_distribution)
 
 
 def test_plain_callable_with_nan_omitted():
@@ -527,7 +532,7 @@ def test_plain_callable_with_nan_omitted():
         (x[~np.isnan(x)], y), statistic, n_resamples=99, rng=np.random.default_rng(SEED)
     )
     assert res.pvalue == ref.pvalue
-    np.testing.assert_array_equal(res.null_distribution, ref.null_distribution)
+    np.testing.assert_array_equal(_by_experiment(res), ref.null_distribution)
 
 
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="no dispatchers without the JIT")
@@ -540,7 +545,7 @@ def test_njit_statistic_runs_in_the_kernels_without_recompiling():
     a, b = _data(30, 3), _data(25, 4)
     built_in = fastinf.permutation_test((a, b), "median_diff", n_resamples=199, rng=SEED)
     user = fastinf.permutation_test((a, b), _njit_median_diff, n_resamples=199, rng=SEED)
-    np.testing.assert_allclose(user.null_distribution, built_in.null_distribution, rtol=1e-12)
+    np.testing.assert_allclose(_by_experiment(user), _by_experiment(built_in), rtol=1e-12)
     # a second user function reuses the compiled kernel
     n_signatures = len(K.null_independent.signatures)
     fastinf.permutation_test((a, b), _njit_mean_diff, n_resamples=199, rng=SEED)
@@ -582,10 +587,10 @@ def test_nan_propagate_marks_only_its_experiment():
     x[1, 4] = np.nan
     res = fastinf.permutation_test((x, y), "mean_diff", axis=-1, n_resamples=99, rng=SEED)
     assert np.isnan(res.statistic[1]) and np.isnan(res.pvalue[1])
-    assert np.isnan(res.null_distribution[1]).all()
+    assert np.isnan(_by_experiment(res)[1]).all()
     keep = [0, 2]
     np.testing.assert_array_equal(res.pvalue[keep], clean.pvalue[keep])
-    np.testing.assert_array_equal(res.null_distribution[keep], clean.null_distribution[keep])
+    np.testing.assert_array_equal(_by_experiment(res)[keep], _by_experiment(clean)[keep])
 
 
 def test_nan_omit_drops_observations_or_units():
@@ -652,9 +657,10 @@ def test_invalid_data_and_statistics():
         fastinf.permutation_test(3, "mean_diff")
     with pytest.raises(ValueError, match="two or more observations"):
         fastinf.permutation_test((x, y[:1]), "mean_diff")
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match="With permutation_type='samples', all samples "
+                                         "must have the same length"):
         fastinf.permutation_test((x, y), "mean_diff", permutation_type="samples")
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match="Statistic 'pearsonr' pairs observations, all samples"):
         fastinf.permutation_test((x, y), "pearsonr")
     with pytest.raises(ValueError, match="unknown statistic 'kendall'.*'pearsonr'"):
         fastinf.permutation_test((x, y), "kendall")
@@ -735,3 +741,21 @@ def test_schedule_covers_every_task_once():
         assert task_start[-1] == counts.sum()
         assert bounds[0] == 0 and bounds[-1] == counts.sum()
         assert np.all(np.diff(bounds) >= 0) and bounds.size == n_chunks + 1
+
+
+def test_batched_null_distribution_has_scipys_layout():
+    """Resamples on the first axis, then the batch shape, as scipy returns them."""
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    x, y = rng.normal(size=(3, 5)), rng.normal(size=(3, 4))
+    ours = fastinf.permutation_test((x, y), "mean_diff", axis=-1, rng=1)
+
+    def mean_diff(a, b, axis=-1):
+        return a.mean(axis=axis) - b.mean(axis=axis)
+
+    ref = stats.permutation_test((x, y), mean_diff, axis=-1, rng=1)
+    assert ours.null_distribution.shape == ref.null_distribution.shape == (126, 3)
+    np.testing.assert_allclose(np.sort(ours.null_distribution, axis=0),
+                               np.sort(ref.null_distribution, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(ours.pvalue, ref.pvalue, rtol=1e-12)

@@ -61,14 +61,10 @@ from fastinf.kernels.statistics import (
     order_value,
     t_statistic,
 )
-from fastinf.statistics import MEAN, MWU, ONE, STD, TTEST, WELCH
+from fastinf.statistics import MEAN, MWU, ONE, PEARSON, SPEARMAN, STD, TTEST, WELCH
 
 # Permutation types.
 INDEPENDENT, SAMPLES, PAIRINGS = 0, 1, 2
-# Combine codes private to the permutation test (correlations); kept far from
-# fastinf.statistics' codes so that new codes there cannot collide.
-PEARSON = 100
-SPEARMAN = 101
 # Arity of a user statistic (0: built-in).
 NO_USER, USER_ONE, USER_TWO = 0, 1, 2
 
