@@ -195,11 +195,6 @@ def bootstrap(
     stat, method, alternative, n_resamples = args
     user = None if stat is not None else user_function(statistic, len(data))
     if user is not None:
-        if method == "studentized":
-            raise ValueError(
-                "method='studentized' needs a built-in statistic with a closed-form "
-                "standard error."
-            )
         exps = standardize(data, axis=axis, paired=paired, nan_policy=nan_policy)
         _check_size(exps, resampling)
         return _bootstrap_user(
@@ -207,25 +202,17 @@ def bootstrap(
             bootstrap_result, as_seed(rng), resampling == "poisson",
         )
     if stat is None:
+        if resampling != "multinomial":
+            raise ValueError(
+                "resampling='poisson' needs a built-in or @njit statistic; scipy "
+                "resamples callables multinomially."
+            )
         return _scipy_bootstrap(
             data, statistic, n_resamples=n_resamples, batch=batch,
             vectorized=vectorized, paired=paired, axis=axis,
             confidence_level=confidence_level, alternative=alternative,
             method=method, bootstrap_result=bootstrap_result, rng=rng,
             nan_policy=nan_policy,
-        )
-    if len(data) != stat.n_samples:
-        raise ValueError(
-            f"statistic {stat.name!r} takes {stat.n_samples} sample(s); "
-            f"`data` has {len(data)}."
-        )
-    if stat.paired and not paired:
-        raise ValueError(f"statistic {stat.name!r} needs `paired=True`.")
-    if method == "studentized" and not stat.has_standard_error:
-        raise ValueError(
-            "method='studentized' needs a statistic with a closed-form standard "
-            "error (mean, sum, proportion, their difference or lift, ratio); "
-            f"got {stat.name!r}."
         )
     exps = standardize(data, axis=axis, paired=paired, nan_policy=nan_policy)
     _check_size(exps, resampling)
@@ -384,6 +371,20 @@ def _bootstrap_iv(
         )
     if stat is None and not callable(statistic):
         raise TypeError("`statistic` must be a built-in statistic name or a callable.")
+    if stat is not None and len(data) != stat.n_samples:
+        raise ValueError(
+            f"statistic {stat.name!r} takes {stat.n_samples} sample(s); "
+            f"`data` has {len(data)}."
+        )
+    if stat is not None and stat.paired and not paired:
+        raise ValueError(f"statistic {stat.name!r} needs `paired=True`.")
+    if method.lower() == "studentized" and (stat is None or not stat.has_standard_error):
+        name = stat.name if stat is not None else getattr(statistic, "__name__", "callable")
+        raise ValueError(
+            "method='studentized' needs a built-in statistic with a closed-form "
+            "standard error (mean, sum, proportion, their difference or lift, ratio); "
+            f"got {name!r}."
+        )
     return stat, method.lower(), alternative.lower(), n_int
 
 
@@ -610,14 +611,6 @@ def _scipy_bootstrap(data: Sequence[Any], statistic: Any, **kw: Any) -> Bootstra
     from scipy import stats
 
     nan_policy = kw.pop("nan_policy")
-    method = kw["method"]
-    if method == "studentized":
-        raise ValueError(
-            "method='studentized' needs a built-in statistic; scipy has no "
-            "studentized interval for arbitrary callables."
-        )
-    if kw.pop("resampling", "multinomial") != "multinomial":
-        raise ValueError("resampling='poisson' needs a built-in statistic.")
     if nan_policy == "omit":
         raise ValueError(
             "nan_policy='omit' needs a built-in statistic; for a callable, "

@@ -402,8 +402,10 @@ def test_callable_falls_back_to_scipy():
     r = Ragged.from_arrays([x, x[:10]])
     res = fastinf.bootstrap((r,), stat, n_resamples=50, method="percentile", rng=1)
     assert res.confidence_interval.low.shape == (2,)
-    with pytest.raises(ValueError, match="studentized"):
+    with pytest.raises(ValueError, match="studentized.*got 'stat'"):
         fastinf.bootstrap((x,), stat, method="studentized")
+    with pytest.raises(ValueError, match="resampling='poisson' needs a built-in or @njit"):
+        fastinf.bootstrap((x,), stat, resampling="poisson")
 
 
 # --------------------------------------------------- statistical behaviour
