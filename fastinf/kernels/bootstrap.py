@@ -64,11 +64,15 @@ def sample_key(key, j, paired):  # type: ignore[no-untyped-def]
 
 
 @jit
-def gather_moments(x, key, c, need_s2):  # type: ignore[no-untyped-def]
+def gather_moments(x, key, c, need_s2, idx):  # type: ignore[no-untyped-def]
     """Centred sums ``(sum(u), sum(u**2))`` of a multinomial resample of ``x``, ``u = x* - c``.
 
-    Four independent accumulators hide the latency of the gathers; ``sum(u**2)``
-    is skipped (returned as 0) unless ``need_s2``.
+    Per chunk, a first pass draws the indices into the scratch ``idx``
+    (uint32, ``2 * _CHUNK`` long) with Lemire's multiply-shift and a
+    branch-free "could any draw be rejected?" flag; the rare flagged chunk is
+    redrawn with the exact rejection sampler. A second pass gathers into
+    four independent accumulators, a loop short enough for the CPU to keep
+    many cache misses in flight. ``sum(u**2)`` is 0 unless ``need_s2``.
     """
     n = x.size
     nn = np.uint64(n)
@@ -76,88 +80,55 @@ def gather_moments(x, key, c, need_s2):  # type: ignore[no-untyped-def]
     n_pairs = n >> 1
     s1 = 0.0
     s2 = 0.0
-    p = 0
-    while p < n_pairs:
-        stop = min(p + _CHUNK, n_pairs)
-        a = _gather_chunk(x, key, c, nn, thr, p, stop, need_s2)
-        if a[4]:  # a draw in the chunk may be rejected: redo it exactly
-            a = _gather_chunk_exact(x, key, c, nn, p, stop, need_s2)
-        s1 += a[0] + a[1]
-        s2 += a[2] + a[3]
-        p = stop
+    for p in range(0, n_pairs, _CHUNK):
+        m = min(_CHUNK, n_pairs - p)
+        bad = 0
+        for k in range(m):
+            z = draw64(key, p + k)
+            lo = (z & _LOW32) * nn
+            hi = (z >> _S32) * nn
+            bad |= np.int64((lo & _LOW32) < thr) | np.int64((hi & _LOW32) < thr)
+            idx[2 * k] = np.uint32(lo >> _S32)
+            idx[2 * k + 1] = np.uint32(hi >> _S32)
+        if bad:
+            for k in range(m):
+                z = draw64(key, p + k)
+                idx[2 * k] = np.uint32(bounded32(key, 2 * (p + k), z & _LOW32, nn))
+                idx[2 * k + 1] = np.uint32(bounded32(key, 2 * (p + k) + 1, z >> _S32, nn))
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        if need_s2:
+            for k in range(0, 2 * m, 2):
+                u = x[idx[k]] - c
+                v = x[idx[k + 1]] - c
+                a0 += u
+                a1 += v
+                a2 += u * u
+                a3 += v * v
+        else:
+            k = 0
+            while k + 3 < 2 * m:
+                a0 += x[idx[k]] - c
+                a1 += x[idx[k + 1]] - c
+                a2 += x[idx[k + 2]] - c
+                a3 += x[idx[k + 3]] - c
+                k += 4
+            while k < 2 * m:
+                a0 += x[idx[k]] - c
+                k += 1
+            a0 += a2
+            a1 += a3
+            a2 = 0.0
+            a3 = 0.0
+        s1 += a0 + a1
+        s2 += a2 + a3
     if n & 1:
         u = x[resample_index(key, n - 1, nn)] - c
         s1 += u
         s2 += u * u
     return s1, s2
-
-
-@jit(inline="always")
-def _gather_chunk(x, key, c, nn, thr, p, stop, need_s2):  # type: ignore[no-untyped-def]
-    a0 = 0.0
-    a1 = 0.0
-    q0 = 0.0
-    q1 = 0.0
-    bad = False
-    if need_s2:
-        for k in range(p, stop):
-            z = draw64(key, k)
-            lo = (z & _LOW32) * nn
-            hi = (z >> _S32) * nn
-            bad |= ((lo & _LOW32) < thr) | ((hi & _LOW32) < thr)
-            u = x[lo >> _S32] - c
-            v = x[hi >> _S32] - c
-            a0 += u
-            a1 += v
-            q0 += u * u
-            q1 += v * v
-    else:
-        # four accumulators, two words per step
-        k = p
-        while k + 1 < stop:
-            z = draw64(key, k)
-            w = draw64(key, k + 1)
-            l0 = (z & _LOW32) * nn
-            h0 = (z >> _S32) * nn
-            l1 = (w & _LOW32) * nn
-            h1 = (w >> _S32) * nn
-            bad |= ((l0 & _LOW32) < thr) | ((h0 & _LOW32) < thr)
-            bad |= ((l1 & _LOW32) < thr) | ((h1 & _LOW32) < thr)
-            a0 += x[l0 >> _S32] - c
-            a1 += x[h0 >> _S32] - c
-            q0 += x[l1 >> _S32] - c
-            q1 += x[h1 >> _S32] - c
-            k += 2
-        if k < stop:
-            z = draw64(key, k)
-            lo = (z & _LOW32) * nn
-            hi = (z >> _S32) * nn
-            bad |= ((lo & _LOW32) < thr) | ((hi & _LOW32) < thr)
-            a0 += x[lo >> _S32] - c
-            a1 += x[hi >> _S32] - c
-        a0 += q0
-        a1 += q1
-        q0 = 0.0
-        q1 = 0.0
-    return a0, a1, q0, q1, bad
-
-
-@jit
-def _gather_chunk_exact(x, key, c, nn, p, stop, need_s2):  # type: ignore[no-untyped-def]
-    a0 = 0.0
-    a1 = 0.0
-    q0 = 0.0
-    q1 = 0.0
-    for k in range(p, stop):
-        z = draw64(key, k)
-        u = x[bounded32(key, 2 * k, z & _LOW32, nn)] - c
-        v = x[bounded32(key, 2 * k + 1, z >> _S32, nn)] - c
-        a0 += u
-        a1 += v
-        if need_s2:
-            q0 += u * u
-            q1 += v * v
-    return a0, a1, q0, q1, False
 
 
 @jit
@@ -359,56 +330,71 @@ def distribution(  # type: ignore[no-untyped-def]
     """Fill ``out[e, b]`` with the statistic of resample ``first + b`` of experiment ``e``.
 
     ``se_out`` (same shape, or ``(0, 0)``) receives the resample's standard
-    error for studentized intervals.
+    error for studentized intervals. Tasks ``t = b * E + e`` are split into
+    contiguous blocks, one scratch area per block; a task's value does not
+    depend on its block.
     """
-    n_samples = offsets.shape[0]
     n_exp = offsets.shape[1] - 1
-    want_se = se_out.shape[0] > 0
-    for t in prange(n_exp * n_resamples):
-        b = t // n_exp
-        e = t - b * n_exp
-        key = stream_key(seed, e, first + b)
-        if smooth:
-            m = np.zeros(8)
-            if paired and n_samples == 2:
-                s0 = offsets[0, e]
-                s1 = offsets[1, e]
-                n = offsets[0, e + 1] - s0
-                cnt, sx, sxx, sy, syy, sxy = paired_moments(
-                    values[s0 : s0 + n], values[s1 : s1 + n], key,
-                    centres[0, e], centres[1, e], poisson,
+    total = n_exp * n_resamples
+    n_blocks = min(total, 256)
+    for blk in prange(n_blocks):
+        idx = np.empty(2 * _CHUNK, dtype=np.uint32)
+        m = np.zeros(8)
+        for t in range(blk * total // n_blocks, (blk + 1) * total // n_blocks):
+            b = t // n_exp
+            e = t - b * n_exp
+            key = stream_key(seed, e, first + b)
+            if smooth:
+                stat, se = _smooth_resample(
+                    values, offsets, centres, e, key, kind, param, how, paired,
+                    poisson, se_out.shape[0] > 0, idx, m,
                 )
-                m[0] = cnt
-                m[1] = sx
-                m[2] = sxx
-                m[3] = centres[0, e]
-                m[4] = sy
-                m[5] = syy
-                m[6] = centres[1, e]
-                m[7] = sxy
-                stat, se = smooth_stat(kind, param, how, True, m)
+                out[e, b] = stat
+                if se_out.shape[0] > 0:
+                    se_out[e, b] = se
             else:
-                for j in range(n_samples):
-                    x = values[offsets[j, e] : offsets[j, e + 1]]
-                    kj = sample_key(key, j, False)
-                    c = centres[j, e]
-                    if poisson:
-                        cnt, a, q = poisson_moments(x, kj, c)
-                    else:
-                        cnt = np.float64(x.size)
-                        a, q = gather_moments(x, kj, c, want_se or kind > SUM)
-                    m[4 * j] = cnt
-                    m[4 * j + 1] = a
-                    m[4 * j + 2] = q
-                    m[4 * j + 3] = c
-                stat, se = smooth_stat(kind, param, how, False, m)
-            out[e, b] = stat
-            if want_se:
-                se_out[e, b] = se
+                out[e, b] = _order_resample(
+                    values, offsets, e, key, kind, param, how, paired, poisson
+                )
+
+
+@jit
+def _smooth_resample(  # type: ignore[no-untyped-def]
+    values, offsets, centres, e, key, kind, param, how, paired, poisson, want_se, idx, m
+):
+    n_samples = offsets.shape[0]
+    m[:] = 0.0
+    if paired and n_samples == 2:
+        s0 = offsets[0, e]
+        s1 = offsets[1, e]
+        n = offsets[0, e + 1] - s0
+        cnt, sx, sxx, sy, syy, sxy = paired_moments(
+            values[s0 : s0 + n], values[s1 : s1 + n], key,
+            centres[0, e], centres[1, e], poisson,
+        )
+        m[0] = cnt
+        m[1] = sx
+        m[2] = sxx
+        m[3] = centres[0, e]
+        m[4] = sy
+        m[5] = syy
+        m[6] = centres[1, e]
+        m[7] = sxy
+        return smooth_stat(kind, param, how, True, m)
+    for j in range(n_samples):
+        x = values[offsets[j, e] : offsets[j, e + 1]]
+        kj = sample_key(key, j, False)
+        c = centres[j, e]
+        if poisson:
+            cnt, a, q = poisson_moments(x, kj, c)
         else:
-            out[e, b] = _order_resample(
-                values, offsets, e, key, kind, param, how, paired, poisson
-            )
+            cnt = np.float64(x.size)
+            a, q = gather_moments(x, kj, c, want_se or kind > SUM, idx)
+        m[4 * j] = cnt
+        m[4 * j + 1] = a
+        m[4 * j + 2] = q
+        m[4 * j + 3] = c
+    return smooth_stat(kind, param, how, False, m)
 
 
 @jit
