@@ -103,3 +103,17 @@ def test_as_seed():
         as_seed(-1)
     with pytest.raises(TypeError, match="`rng` must be None"):
         as_seed(1.5)
+
+
+def test_generator_matches_the_numpy_reference():
+    """The kernels' stream, rebuilt in NumPy from the documented formulas."""
+    from tests import naive
+
+    seed = np.uint64(123456789)
+    u = R.uniforms(seed, 4, 3, 50)
+    for b in range(3):
+        expected = (naive.words(seed, 4, b, 50) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+        np.testing.assert_array_equal(u[b], expected)
+    w = R.poissons(seed, 2, 5, 20001)
+    for b in range(5):
+        np.testing.assert_array_equal(w[b], naive.poisson1_weights(seed, 2, b, 20001))

@@ -141,16 +141,16 @@ def resample_index(key, i, nn):  # type: ignore[no-untyped-def]
 
 
 @jit
-def poisson_moments(x, key, c):  # type: ignore[no-untyped-def]
+def poisson_moments(x, key, c, need_s2, w):  # type: ignore[no-untyped-def]
     """``(sum(w), sum(w u), sum(w u**2))`` with Poisson(1) weights ``w``, ``u = x - c``.
 
     Weights come two per 64-bit word (:func:`~fastinf.kernels.rng.poisson1`).
-    Per chunk, a branch-free pass draws the weights (a pure map, which LLVM
-    vectorises), then a second pass reads ``x`` in order into independent
+    Per chunk, one pass draws the weights into the scratch ``w`` (float64,
+    ``2 * _CHUNK`` long), a second reads ``x`` in order into independent
     accumulators: a fused loop would serialise on the floating-point sums.
+    ``sum(w u**2)`` is 0 unless ``need_s2``.
     """
     n = x.size
-    w = np.empty(2 * _CHUNK)
     cnt = 0.0
     s1 = 0.0
     s2 = 0.0
@@ -168,17 +168,26 @@ def poisson_moments(x, key, c):  # type: ignore[no-untyped-def]
         q0 = 0.0
         q1 = 0.0
         base = 2 * p
-        for k in range(m):
-            u = x[base + 2 * k] - c
-            v = x[base + 2 * k + 1] - c
-            w0 = w[2 * k]
-            w1 = w[2 * k + 1]
-            a0 += w0
-            a1 += w1
-            b0 += w0 * u
-            b1 += w1 * v
-            q0 += w0 * u * u
-            q1 += w1 * v * v
+        if need_s2:
+            for k in range(m):
+                u = x[base + 2 * k] - c
+                v = x[base + 2 * k + 1] - c
+                w0 = w[2 * k]
+                w1 = w[2 * k + 1]
+                a0 += w0
+                a1 += w1
+                b0 += w0 * u
+                b1 += w1 * v
+                q0 += w0 * u * u
+                q1 += w1 * v * v
+        else:
+            for k in range(m):
+                w0 = w[2 * k]
+                w1 = w[2 * k + 1]
+                a0 += w0
+                a1 += w1
+                b0 += w0 * (x[base + 2 * k] - c)
+                b1 += w1 * (x[base + 2 * k + 1] - c)
         cnt += a0 + a1
         s1 += b0 + b1
         s2 += q0 + q1
@@ -339,6 +348,7 @@ def distribution(  # type: ignore[no-untyped-def]
     n_blocks = min(total, 256)
     for blk in prange(n_blocks):
         idx = np.empty(2 * _CHUNK, dtype=np.uint32)
+        wbuf = np.empty(2 * _CHUNK)
         m = np.zeros(8)
         for t in range(blk * total // n_blocks, (blk + 1) * total // n_blocks):
             b = t // n_exp
@@ -347,7 +357,7 @@ def distribution(  # type: ignore[no-untyped-def]
             if smooth:
                 stat, se = _smooth_resample(
                     values, offsets, centres, e, key, kind, param, how, paired,
-                    poisson, se_out.shape[0] > 0, idx, m,
+                    poisson, se_out.shape[0] > 0, idx, wbuf, m,
                 )
                 out[e, b] = stat
                 if se_out.shape[0] > 0:
@@ -360,7 +370,7 @@ def distribution(  # type: ignore[no-untyped-def]
 
 @jit
 def _smooth_resample(  # type: ignore[no-untyped-def]
-    values, offsets, centres, e, key, kind, param, how, paired, poisson, want_se, idx, m
+    values, offsets, centres, e, key, kind, param, how, paired, poisson, want_se, idx, wbuf, m
 ):
     n_samples = offsets.shape[0]
     m[:] = 0.0
@@ -385,11 +395,12 @@ def _smooth_resample(  # type: ignore[no-untyped-def]
         x = values[offsets[j, e] : offsets[j, e + 1]]
         kj = sample_key(key, j, False)
         c = centres[j, e]
+        need_s2 = want_se or kind > SUM
         if poisson:
-            cnt, a, q = poisson_moments(x, kj, c)
+            cnt, a, q = poisson_moments(x, kj, c, need_s2, wbuf)
         else:
             cnt = np.float64(x.size)
-            a, q = gather_moments(x, kj, c, want_se or kind > SUM, idx)
+            a, q = gather_moments(x, kj, c, need_s2, idx)
         m[4 * j] = cnt
         m[4 * j + 1] = a
         m[4 * j + 2] = q
