@@ -414,8 +414,8 @@ def _bootstrap_builtin(
     if n_resamples:
         K.distribution(
             exps.values, exps.offsets, centres, seed, prior.shape[1], n_resamples,
-            stat.kind, stat.param, stat.combine, paired, poisson, smooth, dist,
-            se_star,
+            stat.kind, stat.param, stat.combine, paired, poisson, smooth,
+            _blocks(exps, n_resamples), dist, se_star,
         )
 
     def jackknife() -> np.ndarray:
@@ -513,6 +513,26 @@ def _result(
     )
 
 
+def _blocks(exps: Experiments, n_resamples: int, per_thread: int = 64) -> np.ndarray:
+    """Bounds of equal-cost blocks of tasks ``t = e * n_resamples + b``.
+
+    A task costs about its experiment's observations (plus a constant for the
+    per-task overhead). Numba hands each thread a contiguous run of blocks,
+    so equal-cost blocks balance ragged batches across threads.
+    """
+    import numba
+
+    cost = exps.sizes().sum(axis=0).astype(np.float64) + 32.0
+    n_tasks = exps.n_experiments * n_resamples
+    n_blocks = int(min(n_tasks, per_thread * numba.get_num_threads()))
+    before = np.concatenate(([0.0], np.cumsum(cost * n_resamples)))
+    targets = before[-1] * np.arange(1, n_blocks) / n_blocks
+    e = np.searchsorted(before, targets, side="right") - 1
+    b = np.ceil((targets - before[e]) / cost[e]).astype(np.int64)
+    inner = np.minimum(e * n_resamples + b, n_tasks)
+    return np.concatenate(([0], np.maximum.accumulate(inner), [n_tasks])).astype(np.int64)
+
+
 def _check_size(exps: Experiments, resampling: str) -> None:
     # Indices are drawn from 32-bit words (Lemire's method for n <= 2**32).
     sizes = exps.sizes()
@@ -578,26 +598,16 @@ def _bca_levels(
 ) -> tuple[np.ndarray, np.ndarray]:
     from scipy.special import ndtr, ndtri
 
+    from fastinf.kernels import bootstrap as K
+
     n = dist.shape[1]
     th = theta_hat[:, None]
     # z0 from the percentile of theta_hat in the distribution, ties counted half
     pct = ((dist < th).sum(axis=1) + (dist <= th).sum(axis=1)) / (2.0 * n)
     z0 = ndtri(pct)
 
-    groups = range(1) if paired else range(exps.n_samples)
-    num = np.zeros(exps.n_experiments)
-    den = np.zeros(exps.n_experiments)
-    for j in groups:
-        starts = exps.offsets[j, :-1]
-        sizes = np.diff(exps.offsets[j]).astype(np.float64)
-        seg = np.repeat(np.arange(exps.n_experiments), np.diff(exps.offsets[j]))
-        vals = loo[exps.offsets[j, 0] : exps.offsets[j, -1]]
-        mean = np.add.reduceat(vals, starts - starts[0]) / sizes
-        u = (sizes[seg] - 1.0) * (mean[seg] - vals)
-        num += np.add.reduceat(u**3, starts - starts[0]) / sizes**3
-        den += np.add.reduceat(u**2, starts - starts[0]) / sizes**2
+    a_hat = K.acceleration(loo, exps.offsets, 1 if paired else exps.n_samples)
     with np.errstate(invalid="ignore", divide="ignore"):
-        a_hat = num / (6.0 * den**1.5)
         z_alpha = ndtri(alpha)
         n1 = z0 + z_alpha
         n2 = z0 - z_alpha

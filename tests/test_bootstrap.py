@@ -539,3 +539,20 @@ def test_poisson_partial_sums_merge_to_the_whole_and_match_bootstrap():
         fastinf.poisson_partial_sums(x, 5, rng=1, first_unit=-1)
     with pytest.raises(ValueError, match="contains NaN"):
         fastinf.poisson_partial_sums(np.array([1.0, np.nan]), 5, rng=1)
+
+
+def test_task_blocks_cover_every_task_once_with_balanced_cost():
+    from fastinf._bootstrap import _blocks
+    from fastinf.ragged import standardize
+
+    rng = np.random.default_rng(0)
+    r = Ragged.from_arrays([np.ones(n) for n in np.sort(rng.integers(2, 3000, 300))])
+    exps = standardize((r,), axis=0, paired=False, nan_policy="propagate")
+    bounds = _blocks(exps, 17, per_thread=8)
+    assert bounds[0] == 0 and bounds[-1] == 300 * 17
+    assert np.all(np.diff(bounds) >= 0)
+    # cost of each block: within one task of the mean
+    cost = np.repeat(exps.sizes()[0] + 32.0, 17)
+    per_block = np.add.reduceat(cost, bounds[:-1][np.diff(bounds) > 0])
+    assert per_block.max() - per_block.min() <= 2 * cost.max()
+    assert _blocks(exps, 1, per_thread=10_000)[-1] == 300

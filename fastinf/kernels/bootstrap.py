@@ -334,25 +334,25 @@ def smooth_stat(kind, param, how, paired, m):  # type: ignore[no-untyped-def]
 @jit(parallel=True)
 def distribution(  # type: ignore[no-untyped-def]
     values, offsets, centres, seed, first, n_resamples, kind, param, how,
-    paired, poisson, smooth, out, se_out,
+    paired, poisson, smooth, bounds, out, se_out,
 ):
     """Fill ``out[e, b]`` with the statistic of resample ``first + b`` of experiment ``e``.
 
     ``se_out`` (same shape, or ``(0, 0)``) receives the resample's standard
-    error for studentized intervals. Tasks ``t = b * E + e`` are split into
-    contiguous blocks, one scratch area per block; a task's value does not
-    depend on its block.
+    error for studentized intervals. Tasks ``t = e * n_resamples + b`` run
+    in the blocks ``bounds[k]:bounds[k + 1]`` of equal cost (see
+    :func:`fastinf._bootstrap._blocks`), one scratch area per block, so that
+    an experiment's data stays in cache across its resamples and ragged
+    experiments balance across threads. A task's value does not depend on
+    its block.
     """
-    n_exp = offsets.shape[1] - 1
-    total = n_exp * n_resamples
-    n_blocks = min(total, 256)
-    for blk in prange(n_blocks):
+    for blk in prange(bounds.size - 1):
         idx = np.empty(2 * _CHUNK, dtype=np.uint32)
         wbuf = np.empty(2 * _CHUNK)
         m = np.zeros(8)
-        for t in range(blk * total // n_blocks, (blk + 1) * total // n_blocks):
-            b = t // n_exp
-            e = t - b * n_exp
+        for t in range(bounds[blk], bounds[blk + 1]):
+            e = t // n_resamples
+            b = t - e * n_resamples
             key = stream_key(seed, e, first + b)
             if smooth:
                 stat, se = _smooth_resample(
@@ -693,3 +693,36 @@ def poisson_partial_sums(x, seed, experiment, first_unit, centre, n_resamples, o
         out[b, 0] = cnt
         out[b, 1] = s1
         out[b, 2] = s2
+
+
+@jit(parallel=True)
+def acceleration(loo, offsets, n_groups):  # type: ignore[no-untyped-def]
+    """BCa acceleration per experiment from leave-one-out values (as :func:`jackknife` lays them out).
+
+    ``a = sum_j sum_i U_ji**3 / n_j**3 / (6 (sum_j sum_i U_ji**2 / n_j**2)**1.5)``
+    with ``U_ji = (n_j - 1) (mean_i theta_ji - theta_ji)`` over the first
+    ``n_groups`` samples (1 for paired data).
+    """
+    n_exp = offsets.shape[1] - 1
+    out = np.empty(n_exp)
+    for e in prange(n_exp):
+        num = 0.0
+        den = 0.0
+        for j in range(n_groups):
+            lo = offsets[j, e]
+            hi = offsets[j, e + 1]
+            n = np.float64(hi - lo)
+            mean = 0.0
+            for i in range(lo, hi):
+                mean += loo[i]
+            mean /= n
+            s2 = 0.0
+            s3 = 0.0
+            for i in range(lo, hi):
+                u = (n - 1.0) * (mean - loo[i])
+                s2 += u * u
+                s3 += u * u * u
+            num += s3 / n**3
+            den += s2 / n**2
+        out[e] = num / (6.0 * den**1.5)
+    return out
