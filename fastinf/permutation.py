@@ -148,7 +148,8 @@ def permutation_test(
     -------
     PermutationTestResult
         ``statistic`` and ``pvalue`` with the batch shape (scalars for one
-        experiment), ``null_distribution`` with resamples on the last axis.
+        experiment), ``null_distribution`` of shape ``(n,) + batch_shape``
+        (resamples first, as in scipy).
 
     Raises
     ------
@@ -184,8 +185,7 @@ def permutation_test(
     resamples, from a stream keyed by its index, where scipy applies one set
     of permutations to the whole batch; the results are bit-identical
     whatever the number of threads or `batch`, but not equal to scipy's
-    draws. ``null_distribution`` has resamples on its last axis. An
-    ``@njit`` statistic runs through a C function pointer, which cannot
+    draws. An ``@njit`` statistic runs through a C function pointer, which cannot
     raise: it must not rely on exceptions.
 
     References
