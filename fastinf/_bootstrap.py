@@ -586,8 +586,8 @@ def _quantiles(dist: np.ndarray, p: np.ndarray) -> np.ndarray:
     rows = srt[ok]
     a = np.take_along_axis(rows, lo[:, None], axis=1)[:, 0]
     b = np.take_along_axis(rows, hi[:, None], axis=1)[:, 0]
-    d = b - a
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # infinite statistics: inf - inf
+        d = b - a
         out[ok] = np.where(t >= 0.5, b - d * (1.0 - t), a + d * t)
     return out
 

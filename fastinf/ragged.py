@@ -248,6 +248,10 @@ def standardize(
             raise ValueError("`axis` must be an integer.")
         axis = int(axis)
         arrays = [_as_float(s, j) for j, s in enumerate(data)]
+        # As scipy: samples of fewer dimensions get leading size-1 axes
+        # before `axis` is applied.
+        ndim = max(a.ndim for a in arrays)
+        arrays = [a.reshape((1,) * (ndim - a.ndim) + a.shape) for a in arrays]
         for j, a in enumerate(arrays):
             if a.ndim == 0:
                 raise ValueError(f"sample {j} of `data` must have at least one dimension.")

@@ -377,10 +377,33 @@ def test_nan_policy():
     np.testing.assert_array_equal(po.bootstrap_distribution, pc.bootstrap_distribution)
 
 
-def test_degenerate_data_warns():
+def test_degenerate_data():
+    # constant data: no spread, no skewness (acceleration 0, not 0/0)
+    res = fastinf.bootstrap((np.ones(10),), "mean", n_resamples=99, rng=SEED)
+    assert res.confidence_interval == (1.0, 1.0)
+    # a lift over a zero mean is undefined: NaN, with scipy's warning text
     with pytest.warns(fastinf._bootstrap.DegenerateDataWarning, match="cannot be calculated"):
-        res = fastinf.bootstrap((np.ones(10),), "mean", n_resamples=99, rng=SEED)
+        res = fastinf.bootstrap((np.ones(10), np.zeros(10)), "mean_lift", n_resamples=99,
+                                rng=SEED)
     assert np.isnan(res.confidence_interval.low)
+
+
+def test_bca_with_tied_jackknife_values_is_finite():
+    x = np.array([1.0] * 8 + [2.0] * 9 + [3.0] * 8)
+    res = fastinf.bootstrap((x,), np.median, n_resamples=999, rng=SEED)
+    assert np.isfinite(res.confidence_interval.low) and np.isfinite(res.confidence_interval.high)
+
+
+def test_poisson_resamples_are_never_empty():
+    """A resample whose Poisson weights are all zero (probability e**-n) is redrawn."""
+    rng = np.random.default_rng(0)
+    r = Ragged.from_arrays([rng.normal(size=3) for _ in range(100)])
+    for stat in ("mean", "median"):
+        res = fastinf.bootstrap((r,), stat, resampling="poisson", n_resamples=500, rng=SEED)
+        assert np.isfinite(res.bootstrap_distribution).all()
+    res = fastinf.bootstrap((r, r), "ratio", paired=True, resampling="poisson",
+                            n_resamples=500, rng=SEED)
+    assert not np.isnan(res.bootstrap_distribution).any()
 
 
 # ------------------------------------------------------------- scipy fallback

@@ -41,6 +41,7 @@ from fastinf.kernels.rng import (
     mix64,
     poisson1,
     poisson_of,
+    redraw_key,
     stream_key,
 )
 from fastinf.kernels.statistics import (
@@ -142,6 +143,24 @@ def resample_index(key, i, nn):  # type: ignore[no-untyped-def]
 
 @jit
 def poisson_moments(x, key, c, need_s2, w):  # type: ignore[no-untyped-def]
+    """Poisson-weighted moments of ``x``, conditioned on a non-empty resample.
+
+    An all-zero draw (probability ``e**-n``) is redrawn from
+    :func:`~fastinf.kernels.rng.redraw_key` streams, so the statistic is
+    always defined (the usual convention of the Poisson bootstrap).
+    """
+    attempt = 0
+    k = key
+    while True:
+        cnt, s1, s2 = _poisson_moments_once(x, k, c, need_s2, w)
+        if cnt > 0.0 or x.size == 0:
+            return cnt, s1, s2
+        attempt += 1
+        k = redraw_key(key, attempt)
+
+
+@jit
+def _poisson_moments_once(x, key, c, need_s2, w):  # type: ignore[no-untyped-def]
     """``(sum(w), sum(w u), sum(w u**2))`` with Poisson(1) weights ``w``, ``u = x - c``.
 
     Weights come two per 64-bit word (:func:`~fastinf.kernels.rng.poisson1`).
@@ -204,8 +223,24 @@ def poisson_moments(x, key, c, need_s2, w):  # type: ignore[no-untyped-def]
 def paired_moments(x, y, key, cx, cy, poisson):  # type: ignore[no-untyped-def]
     """Weighted centred moments of two paired samples under one resample.
 
-    Returns ``(cnt, sx, sxx, sy, syy, sxy)``.
+    Returns ``(cnt, sx, sxx, sy, syy, sxy)``. An empty Poisson resample is
+    redrawn, as in :func:`poisson_moments`.
     """
+    n = x.size
+    if poisson:
+        attempt = 0
+        k = key
+        while True:
+            r = _paired_sums(x, y, k, cx, cy, True)
+            if r[0] > 0.0 or n == 0:
+                return r
+            attempt += 1
+            k = redraw_key(key, attempt)
+    return _paired_sums(x, y, key, cx, cy, False)
+
+
+@jit
+def _paired_sums(x, y, key, cx, cy, poisson):  # type: ignore[no-untyped-def]
     n = x.size
     nn = np.uint64(n)
     cnt = 0.0
@@ -214,34 +249,43 @@ def paired_moments(x, y, key, cx, cy, poisson):  # type: ignore[no-untyped-def]
     sy = 0.0
     syy = 0.0
     sxy = 0.0
-    if poisson:
-        for i in range(n):
+    for i in range(n):
+        if poisson:
             w = np.float64(poisson1(key, i))
             u = x[i] - cx
             v = y[i] - cy
-            cnt += w
-            sx += w * u
-            sxx += w * u * u
-            sy += w * v
-            syy += w * v * v
-            sxy += w * u * v
-    else:
-        cnt = np.float64(n)
-        for i in range(n):
+        else:
+            w = 1.0
             k = resample_index(key, i, nn)
             u = x[k] - cx
             v = y[k] - cy
-            sx += u
-            sxx += u * u
-            sy += v
-            syy += v * v
-            sxy += u * v
+        cnt += w
+        sx += w * u
+        sxx += w * u * u
+        sy += w * v
+        syy += w * v * v
+        sxy += w * u * v
     return cnt, sx, sxx, sy, syy, sxy
 
 
 @jit
 def fill_resample(x, key, poisson, buf):  # type: ignore[no-untyped-def]
-    """Write a resample of ``x`` into ``buf``; return its length."""
+    """Write a resample of ``x`` into ``buf``; return its length (-1: grow ``buf``).
+
+    An empty Poisson resample is redrawn, as in :func:`poisson_moments`.
+    """
+    attempt = 0
+    k = key
+    while True:
+        m = _fill_resample_once(x, k, poisson, buf)
+        if m != 0 or x.size == 0:
+            return m
+        attempt += 1
+        k = redraw_key(key, attempt)
+
+
+@jit
+def _fill_resample_once(x, key, poisson, buf):  # type: ignore[no-untyped-def]
     n = x.size
     if poisson:
         m = 0
@@ -261,7 +305,22 @@ def fill_resample(x, key, poisson, buf):  # type: ignore[no-untyped-def]
 
 @jit
 def fill_paired(samples, starts, n, key, poisson, bufs):  # type: ignore[no-untyped-def]
-    """One resample of paired units into ``bufs[j, :m]``; return ``m``."""
+    """One resample of paired units into ``bufs[j, :m]``; return ``m`` (-1: grow).
+
+    An empty Poisson resample is redrawn, as in :func:`poisson_moments`.
+    """
+    attempt = 0
+    k = key
+    while True:
+        m = _fill_paired_once(samples, starts, n, k, poisson, bufs)
+        if m != 0 or n == 0:
+            return m
+        attempt += 1
+        k = redraw_key(key, attempt)
+
+
+@jit
+def _fill_paired_once(samples, starts, n, key, poisson, bufs):  # type: ignore[no-untyped-def]
     nn = np.uint64(n)
     m = 0
     for i in range(n):
@@ -724,5 +783,7 @@ def acceleration(loo, offsets, n_groups):  # type: ignore[no-untyped-def]
                 s3 += u * u * u
             num += s3 / n**3
             den += s2 / n**2
-        out[e] = num / (6.0 * den**1.5)
+        # All leave-one-out values equal (e.g. a median of tied data): no
+        # skewness to correct for, and a = 0 is the limit, not 0/0.
+        out[e] = num / (6.0 * den**1.5) if den > 0.0 else 0.0
     return out

@@ -38,6 +38,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _K_EXPERIMENT = np.uint64(0xD1B54A32D192ED03)
 _K_REPLICATE = np.uint64(0x8CB92BA72F3D8DD7)
 _K_REJECT = np.uint64(0xA0761D6478BD642F)
+_K_REDRAW = np.uint64(0xE7037ED1A0B428DB)
 _ONE = np.uint64(1)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1 << 32)
@@ -89,6 +90,12 @@ def stream_key(seed, experiment, replicate):  # type: ignore[no-untyped-def]
     """Key of the stream of one replicate of one experiment."""
     k = mix64(seed ^ (np.uint64(experiment) * _K_EXPERIMENT + _GOLDEN))
     return mix64(k ^ (np.uint64(replicate) * _K_REPLICATE + _M1))
+
+
+@jit(inline="always")
+def redraw_key(key, attempt):  # type: ignore[no-untyped-def]
+    """Key of the ``attempt``-th redraw of a resample (a Poisson resample that came out empty)."""
+    return mix64(key ^ (np.uint64(attempt) * _K_REDRAW))
 
 
 @jit(inline="always")
