@@ -483,8 +483,22 @@ def _result(
         low, high = _quantiles(dist, p_low), _quantiles(dist, p_high)
     elif method == "studentized":
         assert se_hat is not None and se_star is not None
-        t = (dist - theta_hat[:, None]) / se_star
-        t_low, t_high = _quantiles(t, alphas), _quantiles(t, 1.0 - alphas)
+        # A resample with no spread (e.g. no successes among 0/1 outcomes)
+        # has no t: leave it out of the t quantiles, and say so.
+        flat = (se_star == 0.0) & ~exps.nan_experiments[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (dist - theta_hat[:, None]) / np.where(flat, np.nan, se_star)
+        if flat.any():
+            warnings.warn(
+                DegenerateDataWarning(
+                    f"{int(flat.sum())} resample(s) in {int(flat.any(axis=1).sum())} "
+                    "experiment(s) have a zero standard error and were left out of "
+                    "the studentized interval; prefer method='BCa' for such data."
+                ),
+                stacklevel=4,
+            )
+        t_low = _quantiles(t, alphas, skip_nan=True)
+        t_high = _quantiles(t, 1.0 - alphas, skip_nan=True)
         low, high = theta_hat - t_high * se_hat, theta_hat - t_low * se_hat
     else:
         low, high = _quantiles(dist, alphas), _quantiles(dist, 1.0 - alphas)
@@ -549,14 +563,10 @@ def _out(exps: Experiments, a: np.ndarray) -> Any:
 
 
 def _centres(exps: Experiments) -> np.ndarray:
-    """Per-sample means, the centres of the moment sums (NaN-safe enough: NaN results are masked)."""
-    sizes = exps.sizes()
-    sums = np.add.reduceat(exps.values, exps.offsets[:, :-1].ravel()).reshape(sizes.shape)
-    sums[sizes == 0] = 0.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = sums / sizes
-    c[~np.isfinite(c)] = 0.0
-    return np.ascontiguousarray(c)
+    """The centres of the moment sums: each sample's observed value nearest its mean."""
+    from fastinf.kernels import bootstrap as K
+
+    return K.centres(exps.values, exps.offsets)
 
 
 def _prior_distribution(bootstrap_result: Any, n_exp: int) -> np.ndarray:
@@ -571,17 +581,27 @@ def _prior_distribution(bootstrap_result: Any, n_exp: int) -> np.ndarray:
     return prior.reshape(n_exp, prior.shape[-1])
 
 
-def _quantiles(dist: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Row ``e``'s ``p[e]`` quantile, NumPy's linear method; NaN rows give NaN."""
+def _quantiles(dist: np.ndarray, p: np.ndarray, skip_nan: bool = False) -> np.ndarray:
+    """Row ``e``'s ``p[e]`` quantile, NumPy's linear method.
+
+    A row with NaN gives NaN, unless ``skip_nan``: then the quantile is of
+    the row's other values (``np.nanquantile``).
+    """
     n_exp, n = dist.shape
     out = np.full(n_exp, np.nan)
     if n == 0:
         return out
-    srt = np.sort(dist, axis=1)
-    ok = ~np.isnan(srt[:, -1]) & np.isfinite(p)
-    h = (n - 1) * p[ok]
+    srt = np.sort(dist, axis=1)  # NaN sort last
+    if skip_nan:
+        count = (~np.isnan(srt)).sum(axis=1)
+        ok = (count > 0) & np.isfinite(p)
+        n_row = count[ok]
+    else:
+        ok = ~np.isnan(srt[:, -1]) & np.isfinite(p)
+        n_row = np.full(int(ok.sum()), n)
+    h = (n_row - 1) * p[ok]
     lo = np.floor(h).astype(np.int64)
-    hi = np.minimum(lo + 1, n - 1)
+    hi = np.minimum(lo + 1, n_row - 1)
     t = h - lo
     rows = srt[ok]
     a = np.take_along_axis(rows, lo[:, None], axis=1)[:, 0]

@@ -579,3 +579,14 @@ def test_task_blocks_cover_every_task_once_with_balanced_cost():
     per_block = np.add.reduceat(cost, bounds[:-1][np.diff(bounds) > 0])
     assert per_block.max() - per_block.min() <= 2 * cost.max()
     assert _blocks(exps, 1, per_thread=10_000)[-1] == 300
+
+
+def test_studentized_leaves_out_resamples_without_spread():
+    """3 successes in 30: ~4% of resamples have none, so no t; they are left out, with a warning."""
+    x = np.zeros(30)
+    x[:3] = 1
+    with pytest.warns(fastinf._bootstrap.DegenerateDataWarning, match="zero standard error"):
+        res = fastinf.bootstrap((x,), "proportion", method="studentized", n_resamples=2000,
+                                rng=SEED)
+    low, high = res.confidence_interval
+    assert 0.0 <= low < 0.1 < high < 0.5

@@ -787,3 +787,38 @@ def acceleration(loo, offsets, n_groups):  # type: ignore[no-untyped-def]
         # skewness to correct for, and a = 0 is the limit, not 0/0.
         out[e] = num / (6.0 * den**1.5) if den > 0.0 else 0.0
     return out
+
+
+@jit(parallel=True)
+def centres(values, offsets):  # type: ignore[no-untyped-def]
+    """Per sample and experiment, the observed value nearest the mean.
+
+    Moments are summed about it: a data value (rather than the mean itself)
+    makes the centred sums of a constant resample exactly zero, so its
+    variance is exactly 0 and its studentized t is recognisable. NaN and inf
+    are skipped (0.0 when nothing finite is left).
+    """
+    n_samples = offsets.shape[0]
+    n_exp = offsets.shape[1] - 1
+    out = np.zeros((n_samples, n_exp))
+    for t in prange(n_samples * n_exp):
+        j = t // n_exp
+        e = t - j * n_exp
+        lo = offsets[j, e]
+        hi = offsets[j, e + 1]
+        s = 0.0
+        k = 0
+        for i in range(lo, hi):
+            if np.isfinite(values[i]):
+                s += values[i]
+                k += 1
+        if k == 0:
+            continue
+        mean = s / k
+        best = np.inf
+        for i in range(lo, hi):
+            d = abs(values[i] - mean)
+            if d < best:
+                best = d
+                out[j, e] = values[i]
+    return out
