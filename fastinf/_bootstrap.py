@@ -23,7 +23,7 @@ import numpy as np
 
 from fastinf.ragged import Experiments, Ragged, standardize
 from fastinf.rng import as_seed
-from fastinf.statistics import Statistic, placeholder, resolve, user_function
+from fastinf.statistics import Statistic, count_raised, placeholder, resolve, user_function
 
 __all__ = [
     "bootstrap",
@@ -456,15 +456,32 @@ def _bootstrap_user(
             poisson, dist,
         )
 
+    live = ~exps.nan_experiments
+    _check_raised(theta_hat[live], dist[live])
+
     def jackknife() -> np.ndarray:
         loo = np.empty_like(exps.values)
         K.user_jackknife(f1, f2, n_samples, exps.values, exps.offsets, paired, loo)
+        units = np.concatenate([np.repeat(live, n) for n in exps.sizes()])
+        _check_raised(loo[units])
         return loo
 
     return _result(
         exps, theta_hat, np.concatenate([prior, dist], axis=1), jackknife, paired,
         level, alternative, method, None, None,
     )
+
+
+def _check_raised(*arrays: np.ndarray) -> None:
+    # The kernels call a user statistic through a C pointer, which cannot
+    # raise: its exceptions come back as a NaN payload (statistics.RAISED).
+    # Callers leave out experiments that nan_policy masks.
+    n = count_raised(*arrays)
+    if n:
+        raise ValueError(
+            f"`statistic` raised an exception on {n} resample(s) or subsample(s); "
+            "call it on the data directly to see the error."
+        )
 
 
 def _result(

@@ -46,6 +46,7 @@ from fastinf.statistics import (
     TTEST,
     WELCH,
     Statistic,
+    count_raised,
     pearsonr,
     placeholder,
     resolve,
@@ -185,8 +186,8 @@ def permutation_test(
     resamples, from a stream keyed by its index, where scipy applies one set
     of permutations to the whole batch; the results are bit-identical
     whatever the number of threads or `batch`, but not equal to scipy's
-    draws. An ``@njit`` statistic runs through a C function pointer, which cannot
-    raise: it must not rely on exceptions.
+    draws. An ``@njit`` statistic runs through a C function pointer; an
+    exception it raises is caught there and reported as a ``ValueError``.
 
     References
     ----------
@@ -552,6 +553,12 @@ def _kernel_test(iv: _Validated) -> PermutationTestResult:
                 _FACTORIALS, kind, param, how, user, f1, f2, null,
             )
 
+    if user != _k.NO_USER and count_raised(obs[~skip], null[~skip]):
+        # a C function pointer cannot raise: see fastinf.statistics.RAISED
+        raise ValueError(
+            f"`statistic` raised an exception on {count_raised(obs[~skip], null[~skip])} "
+            "arrangement(s); call it on the data directly to see the error."
+        )
     pvalue = _pvalues(null, obs, n_used, exact, iv.alternative)
     pvalue[skip] = np.nan
     return _result(exps, obs, pvalue, null)

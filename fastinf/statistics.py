@@ -304,11 +304,50 @@ def user_function(statistic: object, n_samples: int) -> Any:
     arr = types.Array(types.float64, 1, "A")
     sig = types.float64(*([arr] * n_samples))
     try:
-        wrapped = numba.cfunc(sig)(statistic)
+        wrapped = numba.cfunc(sig)(_guard(statistic, n_samples))
     except Exception:  # typing errors of the user's function: scipy decides
         return None
     _USER_CACHE[key] = (statistic, wrapped)
     return wrapped
+
+
+# A C function cannot raise: an exception in a user statistic is caught in
+# jitted code and returned as this NaN payload, which the public functions
+# look for (count_raised) and turn back into an error.
+RAISED = np.uint64(0x7FF8DEADBEEF0001)
+
+
+def _guard(statistic: Any, n_samples: int) -> Any:
+    import numba
+
+    # Jitted per user function (it closes over it); only this small wrapper
+    # and its cfunc are compiled per function, never the kernels.
+    if n_samples == 1:
+
+        def guarded1(x):  # type: ignore[no-untyped-def]
+            try:
+                return np.float64(statistic(x))
+            except Exception:
+                return np.array([RAISED]).view(np.float64)[0]
+
+        return numba.njit(guarded1)
+
+    def guarded2(x, y):  # type: ignore[no-untyped-def]
+        try:
+            return np.float64(statistic(x, y))
+        except Exception:
+            return np.array([RAISED]).view(np.float64)[0]
+
+    return numba.njit(guarded2)
+
+
+def count_raised(*arrays: np.ndarray) -> int:
+    """How many values in ``arrays`` are a user statistic's caught exception."""
+    total = 0
+    for a in arrays:
+        bits = np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+        total += int(np.count_nonzero(bits == RAISED))
+    return total
 
 
 def _nan1(x):  # type: ignore[no-untyped-def]

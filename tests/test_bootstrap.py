@@ -590,3 +590,19 @@ def test_studentized_leaves_out_resamples_without_spread():
                                 rng=SEED)
     low, high = res.confidence_interval
     assert 0.0 <= low < 0.1 < high < 0.5
+
+
+def test_user_njit_statistic_that_raises_is_an_error_not_a_number():
+    import numba
+
+    @numba.njit
+    def fragile(a):
+        if a[0] > 2.5:
+            raise ValueError("boom")
+        return np.mean(a)
+
+    with pytest.raises(ValueError, match="`statistic` raised an exception on"):
+        fastinf.bootstrap((np.array([1.0, 2, 3, 4]),), fragile, n_resamples=20, rng=1)
+    with pytest.raises(ValueError, match="`statistic` raised an exception on"):
+        fastinf.permutation_test((np.array([3.0, 2, 1, 4]),), fragile,
+                                 permutation_type="samples", n_resamples=20, rng=1)
