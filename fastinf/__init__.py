@@ -15,6 +15,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "bootstrap": "fastinf._bootstrap",
     "BootstrapResult": "fastinf._bootstrap",
+    "DegenerateDataWarning": "fastinf._bootstrap",
+    "SmallSampleWarning": "fastinf.ragged",
     "poisson_partial_sums": "fastinf._bootstrap",
     "permutation_test": "fastinf.permutation",
     "PermutationTestResult": "fastinf.permutation",

@@ -162,14 +162,18 @@ def bootstrap(
       \hat\theta - t^*_{\alpha}\hat{se}]` with
       :math:`t^*_b = (\hat\theta^*_b - \hat\theta)/\hat{se}^*_b` ([1]_ 12.5).
 
-    The jackknife is O(n) per sample for every built-in statistic (scipy's
-    is O(n^2)): smooth statistics remove one term from their moments, order
-    statistics read the reduced order statistics from the sorted sample.
+    The jackknife costs O(n) per sample for smooth statistics (one term
+    removed from the moments) and O(n log n) for order statistics (one sort,
+    then each reduced order statistic in O(1)); scipy's is O(n^2). A user
+    ``@njit`` statistic gets the general O(n^2) jackknife.
 
     Unlike scipy, which draws one set of resample indices for a whole batch,
-    every experiment gets its own random stream, so results for an
-    experiment do not depend on the rest of the batch, on ``batch``, or on
-    the number of threads.
+    every experiment gets its own random stream, keyed by its index in the
+    batch: its results depend on the seed and that index only, not on the
+    other experiments' data, on ``batch``, or on the number of threads.
+    Extending a result with ``bootstrap_result`` reproduces one longer call
+    when ``rng`` is the same integer seed. A resample of Poisson weights that
+    are all zero (probability :math:`e^{-n}`) is redrawn.
 
     References
     ----------
@@ -241,9 +245,9 @@ def poisson_partial_sums(
         ``first_unit + len(x) - 1`` of the experiment.
     n_resamples : int
         Resamples.
-    rng : int or numpy.random.Generator
-        The seed shared by every partition (``None`` is refused: partitions
-        must agree on it).
+    rng : int
+        The seed shared by every partition (a Generator would give each
+        partition a different seed, so only an integer is accepted).
     experiment : int, default 0
         The experiment's index: its weights are those ``bootstrap`` gives
         experiment ``experiment`` of a batch.
@@ -286,19 +290,26 @@ def poisson_partial_sums(
     >>> bool(np.allclose(whole, parts))
     True
     """
+    import numbers
+
     from fastinf.kernels import bootstrap as K
 
-    if rng is None:
-        raise ValueError("`rng` must be given: every partition must use the same seed.")
+    if not isinstance(rng, numbers.Integral) or isinstance(rng, bool):
+        raise ValueError(
+            "`rng` must be an integer seed shared by every partition; got "
+            f"{type(rng).__name__}."
+        )
     arr = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
     if arr.ndim != 1:
         raise ValueError(f"`x` must be 1-D, got shape {arr.shape}.")
     for name, v in (("n_resamples", n_resamples), ("experiment", experiment),
                     ("first_unit", first_unit)):
-        if isinstance(v, bool) or int(v) != v or v < 0:
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
             raise ValueError(f"`{name}` must be a non-negative integer.")
-    if np.isnan(arr).any():
-        raise ValueError("`x` contains NaN; drop or impute it before summing.")
+    if not np.isfinite(arr).all():
+        raise ValueError("`x` contains NaN or inf; drop or impute it before summing.")
+    if not np.isfinite(centre):
+        raise ValueError("`centre` must be finite.")
     out = np.empty((int(n_resamples), 3))
     K.poisson_partial_sums(
         arr, as_seed(rng), int(experiment), int(first_unit), float(centre), int(n_resamples), out
@@ -352,9 +363,10 @@ def _bootstrap_iv(
         raise ValueError(
             "`bootstrap_result` must have attribute `bootstrap_distribution'"
         )
-    prior = 0 if bootstrap_result is None else np.shape(
+    prior_shape = () if bootstrap_result is None else np.shape(
         bootstrap_result.bootstrap_distribution
-    )[-1]
+    )
+    prior = prior_shape[-1] if prior_shape else 0
     if n_int == 0 and prior == 0:
         raise ValueError(
             "Either `bootstrap_result.bootstrap_distribution.size` or "
@@ -402,7 +414,7 @@ def _bootstrap_builtin(
         exps.values, exps.offsets, centres, stat.kind, stat.param, stat.combine,
         paired, smooth,
     )
-    prior = _prior_distribution(bootstrap_result, n_exp)
+    prior = _prior_distribution(bootstrap_result, n_exp, exps.shape)
     dist = np.empty((n_exp, n_resamples))
     studentized = method == "studentized"
     se_star = np.empty((n_exp, n_resamples) if studentized else (0, 0))
@@ -444,7 +456,7 @@ def _bootstrap_user(
     f1 = user if n_samples == 1 else placeholder(1)
     f2 = user if n_samples == 2 else placeholder(2)
     theta_hat = K.user_values(f1, f2, n_samples, exps.values, exps.offsets)
-    prior = _prior_distribution(bootstrap_result, n_exp)
+    prior = _prior_distribution(bootstrap_result, n_exp, exps.shape)
     dist = np.empty((n_exp, n_resamples))
     if n_resamples and n_samples == 1:
         K.user_distribution1(
@@ -586,14 +598,17 @@ def _centres(exps: Experiments) -> np.ndarray:
     return K.centres(exps.values, exps.offsets)
 
 
-def _prior_distribution(bootstrap_result: Any, n_exp: int) -> np.ndarray:
+def _prior_distribution(
+    bootstrap_result: Any, n_exp: int, exps_shape: tuple[int, ...] | None
+) -> np.ndarray:
     if bootstrap_result is None:
         return np.empty((n_exp, 0))
     prior = np.asarray(bootstrap_result.bootstrap_distribution, dtype=np.float64)
-    if prior.size // max(prior.shape[-1], 1) != n_exp:
+    batch_shape = (n_exp,) if exps_shape is None else exps_shape
+    if prior.ndim == 0 or prior.shape[:-1] != batch_shape:
         raise ValueError(
             "`bootstrap_result.bootstrap_distribution` has shape "
-            f"{prior.shape}, which does not match the {n_exp} experiment(s) in `data`."
+            f"{prior.shape}; for this `data` it must be {batch_shape} + (resamples,)."
         )
     return prior.reshape(n_exp, prior.shape[-1])
 

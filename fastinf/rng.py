@@ -8,8 +8,11 @@ what ``scipy.stats`` accepts for ``rng`` onto that single seed:
 * an integer: hashed through :class:`numpy.random.SeedSequence`, so nearby
   integers give unrelated streams;
 * a :class:`numpy.random.Generator` (or legacy ``RandomState``): one 64-bit
-  word is drawn from it, which advances it exactly as a scipy call that used
-  it would, and the same generator state always gives the same result.
+  word is drawn from it, so the same generator state always gives the same
+  result and the generator advances (by one word: less than scipy, which
+  draws every resample from it);
+* a :class:`numpy.random.SeedSequence` or ``BitGenerator``: as scipy, through
+  ``numpy.random.default_rng``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def as_seed(rng: object, name: str = "rng") -> np.uint64:
 
     Parameters
     ----------
-    rng : None, int, numpy.random.Generator or numpy.random.RandomState
+    rng : None, int, Generator, RandomState, SeedSequence or BitGenerator
         The random source, with :func:`scipy.stats.bootstrap`'s meaning.
     name : str, optional
         The argument's name, for the error message.
@@ -49,6 +52,8 @@ def as_seed(rng: object, name: str = "rng") -> np.uint64:
             raise ValueError(f"`{name}` must be a non-negative integer seed, got {rng}.")
         state = np.random.SeedSequence(int(rng)).generate_state(1, dtype=np.uint64)
         return np.uint64(state[0])
+    if isinstance(rng, (np.random.SeedSequence, np.random.BitGenerator)):
+        rng = np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return np.uint64(rng.integers(2**64, dtype=np.uint64))
     if isinstance(rng, np.random.RandomState):

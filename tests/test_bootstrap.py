@@ -556,12 +556,17 @@ def test_poisson_partial_sums_merge_to_the_whole_and_match_bootstrap():
                             method="percentile", rng=SEED)
     np.testing.assert_allclose(res.bootstrap_distribution[2], whole[:, 1] / whole[:, 0],
                                rtol=1e-12)
-    with pytest.raises(ValueError, match="`rng` must be given"):
-        fastinf.poisson_partial_sums(x, 5, rng=None)
+    for bad in (None, np.random.default_rng(1)):
+        with pytest.raises(ValueError, match="`rng` must be an integer seed shared"):
+            fastinf.poisson_partial_sums(x, 5, rng=bad)
     with pytest.raises(ValueError, match="`first_unit` must be a non-negative integer"):
         fastinf.poisson_partial_sums(x, 5, rng=1, first_unit=-1)
-    with pytest.raises(ValueError, match="contains NaN"):
-        fastinf.poisson_partial_sums(np.array([1.0, np.nan]), 5, rng=1)
+    with pytest.raises(ValueError, match="`experiment` must be a non-negative integer"):
+        fastinf.poisson_partial_sums(x, 5, rng=1, experiment="a")
+    with pytest.raises(ValueError, match="contains NaN or inf"):
+        fastinf.poisson_partial_sums(np.array([1.0, np.inf]), 5, rng=1)
+    with pytest.raises(ValueError, match="`centre` must be finite"):
+        fastinf.poisson_partial_sums(x, 5, rng=1, centre=np.nan)
 
 
 def test_task_blocks_cover_every_task_once_with_balanced_cost():
@@ -606,3 +611,26 @@ def test_user_njit_statistic_that_raises_is_an_error_not_a_number():
     with pytest.raises(ValueError, match="`statistic` raised an exception on"):
         fastinf.permutation_test((np.array([3.0, 2, 1, 4]),), fragile,
                                  permutation_type="samples", n_resamples=20, rng=1)
+
+
+def test_bootstrap_result_must_match_the_batch():
+    x = np.random.default_rng(0).normal(size=(3, 20))
+    res = fastinf.bootstrap((x,), "mean", axis=-1, n_resamples=50, rng=SEED)
+    with pytest.raises(ValueError, match=r"must be \(20,\) \+ \(resamples,\)"):
+        fastinf.bootstrap((x.T,), "mean", axis=-1, n_resamples=50, rng=SEED,
+                          bootstrap_result=res)
+
+    class Odd:
+        bootstrap_distribution = np.float64(1.0)
+
+    with pytest.raises(ValueError, match=r"has shape \(\)"):
+        fastinf.bootstrap((x[0],), "mean", n_resamples=5, rng=SEED, bootstrap_result=Odd())
+
+
+def test_rng_accepts_seed_sequence_and_bit_generator():
+    x = _data(20)
+    a = fastinf.bootstrap((x,), "mean", n_resamples=30, rng=np.random.SeedSequence(5))
+    b = fastinf.bootstrap((x,), "mean", n_resamples=30, rng=np.random.PCG64(5))
+    np.testing.assert_array_equal(a.bootstrap_distribution, b.bootstrap_distribution)
+    assert fastinf.DegenerateDataWarning is fastinf._bootstrap.DegenerateDataWarning
+    assert issubclass(fastinf.SmallSampleWarning, RuntimeWarning)
