@@ -192,6 +192,8 @@ def bootstrap(
     >>> bool(res.confidence_interval.low < 0 < res.confidence_interval.high)
     True
     """
+    if isinstance(data, np.ndarray) and data.ndim >= 2:
+        data = tuple(data)  # as scipy: the rows of an array are the samples
     args = _bootstrap_iv(
         data, statistic, n_resamples, batch, vectorized, paired, confidence_level,
         alternative, method, bootstrap_result, resampling, nan_policy,

@@ -212,6 +212,8 @@ def permutation_test(
     >>> print(f"{res.pvalue:.4f}")  # 3 of the 126 as extreme, as scipy finds
     0.0238
     """
+    if isinstance(data, np.ndarray) and data.ndim >= 2:
+        data = tuple(data)  # as scipy: the rows of an array are the samples
     iv = _permutation_test_iv(
         data, statistic, permutation_type, vectorized, n_resamples, batch,
         alternative, axis, rng, nan_policy,

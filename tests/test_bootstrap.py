@@ -634,3 +634,13 @@ def test_rng_accepts_seed_sequence_and_bit_generator():
     np.testing.assert_array_equal(a.bootstrap_distribution, b.bootstrap_distribution)
     assert fastinf.DegenerateDataWarning is fastinf._bootstrap.DegenerateDataWarning
     assert issubclass(fastinf.SmallSampleWarning, RuntimeWarning)
+
+
+def test_rows_of_a_2d_array_are_samples_as_in_scipy():
+    xy = np.random.default_rng(3).normal(size=(2, 15))
+    a = fastinf.bootstrap(xy, "mean_diff", n_resamples=40, rng=SEED)
+    b = fastinf.bootstrap((xy[0], xy[1]), "mean_diff", n_resamples=40, rng=SEED)
+    np.testing.assert_array_equal(a.bootstrap_distribution, b.bootstrap_distribution)
+    p = fastinf.permutation_test(xy, "mean_diff", n_resamples=40, rng=SEED)
+    q = fastinf.permutation_test((xy[0], xy[1]), "mean_diff", n_resamples=40, rng=SEED)
+    assert p.pvalue == q.pvalue
