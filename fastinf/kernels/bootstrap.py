@@ -32,16 +32,15 @@ from numba import prange
 
 from fastinf.kernels._jit import jit
 from fastinf.kernels.rng import (
-    _GOLDEN,
     _LOW32,
     _S32,
     _TWO32,
     bounded32,
     draw64,
-    mix64,
     poisson1,
     poisson_of,
     redraw_key,
+    sample_key,
     stream_key,
 )
 from fastinf.kernels.statistics import (
@@ -54,14 +53,6 @@ from fastinf.kernels.statistics import (
 from fastinf.statistics import DIFF, ONE, SUM, TRIM_MEAN
 
 _CHUNK = 256  # index pairs per rejection check
-
-
-@jit
-def sample_key(key, j, paired):  # type: ignore[no-untyped-def]
-    """Stream of sample ``j`` within one resample (one shared stream when paired)."""
-    if paired or j == 0:
-        return key
-    return mix64(key ^ (np.uint64(j) * _GOLDEN))
 
 
 @jit
@@ -452,7 +443,7 @@ def _smooth_resample(  # type: ignore[no-untyped-def]
         return smooth_stat(kind, param, how, True, m)
     for j in range(n_samples):
         x = values[offsets[j, e] : offsets[j, e + 1]]
-        kj = sample_key(key, j, False)
+        kj = sample_key(key, j)
         c = centres[j, e]
         need_s2 = want_se or kind > SUM
         if poisson:
@@ -487,7 +478,7 @@ def _order_resample(  # type: ignore[no-untyped-def]
     else:
         for j in range(n_samples):
             x = values[offsets[j, e] : offsets[j, e + 1]]
-            kj = sample_key(key, j, False)
+            kj = sample_key(key, j)
             size = x.size if not poisson else 2 * x.size + 16
             m = -1
             while m < 0:
@@ -636,7 +627,7 @@ def statistic_values(values, offsets, centres, kind, param, how, paired, smooth)
 @jit
 def _resample_into(values, offsets, e, key, j, paired, poisson, size):  # type: ignore[no-untyped-def]
     x = values[offsets[j, e] : offsets[j, e + 1]]
-    kj = sample_key(key, j, paired)
+    kj = key if paired else sample_key(key, j)
     m = -1
     while m < 0:
         buf = np.empty(size)

@@ -43,14 +43,13 @@ from numba import prange
 
 from fastinf.kernels._jit import jit
 from fastinf.kernels.rng import (
-    _GOLDEN,
     _LOW32,
     _ONE,
     _S32,
     bounded,
     bounded32,
     draw64,
-    mix64,
+    sample_key,
     stream_key,
 )
 from fastinf.kernels.statistics import (
@@ -577,14 +576,6 @@ def null_samples(  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------
 # Paired samples: permute the pairings
 # --------------------------------------------------------------------------
-
-
-@jit
-def sample_key(key, j):  # type: ignore[no-untyped-def]
-    """Stream of sample ``j`` within one resample."""
-    if j == 0:
-        return key
-    return mix64(key ^ (np.uint64(j) * _GOLDEN))
 
 
 @jit

@@ -93,6 +93,14 @@ def stream_key(seed, experiment, replicate):  # type: ignore[no-untyped-def]
 
 
 @jit(inline="always")
+def sample_key(key, j):  # type: ignore[no-untyped-def]
+    """Stream of sample ``j`` within one replicate (sample 0 uses ``key`` itself)."""
+    if j == 0:
+        return key
+    return mix64(key ^ (np.uint64(j) * _GOLDEN))
+
+
+@jit(inline="always")
 def redraw_key(key, attempt):  # type: ignore[no-untyped-def]
     """Key of the ``attempt``-th redraw of a resample (a Poisson resample that came out empty)."""
     return mix64(key ^ (np.uint64(attempt) * _K_REDRAW))
