@@ -82,6 +82,15 @@ def _assert_same_test(res, ref, rtol=1e-12):
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=1e-12)
 
 
+def _assert_same_for_all_alternatives(data, statistic, reference, **kwargs):
+    """:func:`_assert_same_test` for each alternative; returns the last result."""
+    for alternative in ALTERNATIVES:
+        res = fastinf.permutation_test(data, statistic, alternative=alternative, **kwargs)
+        ref = stats.permutation_test(data, reference, alternative=alternative, **kwargs)
+        _assert_same_test(res, ref)
+    return res
+
+
 # ------------------------------------------------------------ exact parity
 
 
@@ -161,14 +170,9 @@ def test_tied_arrangements_give_identical_bits(statistic):
 def test_exact_tied_paired_data_matches_scipy():
     x, y = _TIED[0][:5], _TIED[1]
     for statistic, reference in [("mean_diff", _mean_diff), ("welch", REFERENCES["welch"])]:
-        for alternative in ALTERNATIVES:
-            res = fastinf.permutation_test(
-                (x, y), statistic, permutation_type="samples", alternative=alternative
-            )
-            ref = stats.permutation_test(
-                (x, y), reference, permutation_type="samples", alternative=alternative
-            )
-            _assert_same_test(res, ref)
+        _assert_same_for_all_alternatives(
+            (x, y), statistic, reference, permutation_type="samples"
+        )
 
 
 @pytest.mark.parametrize(
@@ -186,14 +190,9 @@ def test_exact_tied_paired_data_matches_scipy():
 def test_exact_samples_matches_scipy(statistic, reference, n_samples):
     """Paired: 2**7 = 128 swap (or, for one sample, sign) patterns."""
     data = (_data(7, 4, loc=-1.2), _data(7, 5, loc=-1.0))[:n_samples]
-    for alternative in ALTERNATIVES:
-        res = fastinf.permutation_test(
-            data, statistic, permutation_type="samples", alternative=alternative
-        )
-        ref = stats.permutation_test(
-            data, reference, permutation_type="samples", alternative=alternative
-        )
-        _assert_same_test(res, ref)
+    res = _assert_same_for_all_alternatives(
+        data, statistic, reference, permutation_type="samples"
+    )
     assert _by_experiment(res).shape == (128,)
 
 
@@ -203,14 +202,9 @@ def test_exact_samples_matches_scipy(statistic, reference, n_samples):
 def test_exact_pairings_matches_scipy(statistic, reference):
     """Both samples permuted: (4!)**2 = 576 arrangements, as scipy enumerates."""
     x, y = _data(4, 6), _data(4, 7)
-    for alternative in ALTERNATIVES:
-        res = fastinf.permutation_test(
-            (x, y), statistic, permutation_type="pairings", alternative=alternative
-        )
-        ref = stats.permutation_test(
-            (x, y), reference, permutation_type="pairings", alternative=alternative
-        )
-        _assert_same_test(res, ref)
+    res = _assert_same_for_all_alternatives(
+        (x, y), statistic, reference, permutation_type="pairings"
+    )
     assert _by_experiment(res).shape == (576,)
 
 
@@ -274,14 +268,9 @@ def test_exact_samples_property(d, one_sample):
     data = (d,) if one_sample else (d, d / 2 - 1)
     reference = (lambda x, axis: np.mean(x, axis=axis)) if one_sample else _mean_diff
     statistic = "mean" if one_sample else "mean_diff"
-    for alternative in ALTERNATIVES:
-        res = fastinf.permutation_test(
-            data, statistic, permutation_type="samples", alternative=alternative
-        )
-        ref = stats.permutation_test(
-            data, reference, permutation_type="samples", alternative=alternative
-        )
-        _assert_same_test(res, ref)
+    _assert_same_for_all_alternatives(
+        data, statistic, reference, permutation_type="samples"
+    )
 
 
 # ---------------------------------------------------- randomised vs scipy

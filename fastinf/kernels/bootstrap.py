@@ -46,6 +46,7 @@ from fastinf.kernels.rng import (
 from fastinf.kernels.statistics import (
     combine,
     moment_value,
+    nearest,
     order_value,
     sorted_loo_value,
     trim_loo,
@@ -782,12 +783,11 @@ def acceleration(loo, offsets, n_groups):  # type: ignore[no-untyped-def]
 
 @jit(parallel=True)
 def centres(values, offsets):  # type: ignore[no-untyped-def]
-    """Per sample and experiment, the observed value nearest the mean.
+    """Per sample and experiment, the finite observed value nearest the mean.
 
-    Moments are summed about it: a data value (rather than the mean itself)
-    makes the centred sums of a constant resample exactly zero, so its
-    variance is exactly 0 and its studentized t is recognisable. NaN and inf
-    are skipped (0.0 when nothing finite is left).
+    The centre of the moment sums (see :func:`~fastinf.kernels.statistics.nearest`):
+    a constant resample then has exactly zero variance, so its studentized t
+    is recognisable. 0.0 when nothing finite is left.
     """
     n_samples = offsets.shape[0]
     n_exp = offsets.shape[1] - 1
@@ -805,11 +805,5 @@ def centres(values, offsets):  # type: ignore[no-untyped-def]
                 k += 1
         if k == 0:
             continue
-        mean = s / k
-        best = np.inf
-        for i in range(lo, hi):
-            d = abs(values[i] - mean)
-            if d < best:
-                best = d
-                out[j, e] = values[i]
+        out[j, e] = nearest(values, lo, hi, s / k, np.inf)
     return out

@@ -57,6 +57,7 @@ from fastinf.kernels.statistics import (
     midranks,
     moment_value,
     mwu_statistic,
+    nearest,
     order_value,
     t_statistic,
 )
@@ -80,10 +81,9 @@ MAX_EXACT = 2**62
 def nearest_to_mean(values, lo0, hi0, lo1, hi1):  # type: ignore[no-untyped-def]
     """The value of ``values[lo0:hi0]`` and ``values[lo1:hi1]`` nearest their mean.
 
-    The kernels sum moments about it: as a data value it makes ``x - c``
-    exact for integer or dyadic data, so arrangements with equal group
-    multisets give bit-identical statistics (ties compare equal, as in
-    scipy), and being near the mean it keeps the variance well conditioned.
+    The centre of the moment sums (see :func:`~fastinf.kernels.statistics.nearest`):
+    arrangements with equal group multisets then give bit-identical
+    statistics, so ties compare equal, as in scipy.
     """
     s = 0.0
     for i in range(lo0, hi0):
@@ -91,14 +91,8 @@ def nearest_to_mean(values, lo0, hi0, lo1, hi1):  # type: ignore[no-untyped-def]
     for i in range(lo1, hi1):
         s += values[i]
     mean = s / (hi0 - lo0 + hi1 - lo1)
-    best = values[lo0]
-    for i in range(lo0, hi0):
-        if abs(values[i] - mean) < abs(best - mean):
-            best = values[i]
-    for i in range(lo1, hi1):
-        if abs(values[i] - mean) < abs(best - mean):
-            best = values[i]
-    return best
+    best = nearest(values, lo0, hi0, mean, values[lo0])
+    return nearest(values, lo1, hi1, mean, best)
 
 
 @jit
@@ -221,20 +215,10 @@ def split_value(kind, param, how, g, k, n, s1, s2, c, t1, t2):  # type: ignore[n
     sum((x - c)**2)``; the other group holds the rest, whose sums are the
     pooled totals ``t1``, ``t2`` minus those.
     """
-    if g == 0:
-        m0 = np.float64(k)
-        a0 = s1
-        q0 = s2
-        m1 = np.float64(n - k)
-        a1 = t1 - s1
-        q1 = t2 - s2
-    else:
-        m1 = np.float64(k)
-        a1 = s1
-        q1 = s2
-        m0 = np.float64(n - k)
-        a0 = t1 - s1
-        q0 = t2 - s2
+    chosen = (np.float64(k), s1, s2)
+    rest = (np.float64(n - k), t1 - s1, t2 - s2)
+    m0, a0, q0 = chosen if g == 0 else rest
+    m1, a1, q1 = rest if g == 0 else chosen
     if how == MWU:
         # rank sum of the first sample: m0 * c + a0 (exact for midranks)
         return mwu_statistic(m0 * c + a0, m0)

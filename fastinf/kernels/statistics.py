@@ -201,6 +201,23 @@ def trim_value_sorted(param, prefix, m):  # type: ignore[no-untyped-def]
 
 
 @jit
+def nearest(values, lo, hi, target, best):  # type: ignore[no-untyped-def]
+    """The value of ``values[lo:hi]`` nearest ``target``, if nearer than ``best``.
+
+    NaN and inf are never nearer, so ``best = inf`` finds the nearest finite
+    value (or returns inf when there is none). Kernels sum moments about
+    such an observed value: it makes ``x - c`` exact for integer or dyadic
+    data (tied arrangements give identical bits, a constant resample an
+    exactly zero variance), and being near the mean it keeps the variance
+    well conditioned.
+    """
+    for i in range(lo, hi):
+        if abs(values[i] - target) < abs(best - target):
+            best = values[i]
+    return best
+
+
+@jit
 def combine(how, a, b):  # type: ignore[no-untyped-def]
     """Two samples' summaries into one statistic (DIFF, LIFT or RATIO)."""
     if how == DIFF:
