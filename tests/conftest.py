@@ -2,6 +2,15 @@ import contextlib
 
 import numba
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Derandomised so that CI runs the same examples every time; every test file
+# that uses hypothesis gets this profile.
+settings.register_profile(
+    "fastinf", derandomize=True, max_examples=60, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("fastinf")
 
 
 def pytest_configure(config):

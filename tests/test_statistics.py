@@ -4,19 +4,13 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
 
 from fastinf import statistics as S
 from fastinf.kernels import statistics as K
-
-settings.register_profile(
-    "fastinf", derandomize=True, max_examples=60, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.load_profile("fastinf")
 
 # values on a coarse grid so that ties are common
 samples = arrays(
