@@ -1,4 +1,10 @@
-"""fastinf: compiled statistical inference, drop-in for scipy.stats' resampling.
+"""fastinf: compiled statistical inference, drop-in for scipy.stats and statsmodels.
+
+Modules: :mod:`fastinf.stats` (hypothesis tests), :mod:`fastinf.multitest`
+(multiple-testing corrections), :mod:`fastinf.power` (power and sample size),
+:mod:`fastinf.drift` (PSI and KS drift), :mod:`fastinf.experiment` (many A/B
+experiments from sufficient statistics); ``bootstrap`` and
+``permutation_test`` at the top level.
 
 Public names are loaded lazily (PEP 562) so that ``import fastinf`` imports
 neither Numba nor SciPy and compiles nothing; a kernel compiles (or loads from
@@ -22,6 +28,12 @@ _LAZY = {
     "PermutationTestResult": "fastinf.permutation",
     "Ragged": "fastinf.ragged",
     "statistics": "fastinf.statistics",
+    "stats": "fastinf.stats",
+    "multitest": "fastinf.multitest",
+    "power": "fastinf.power",
+    "drift": "fastinf.drift",
+    "ranks": "fastinf.ranks",
+    "experiment": "fastinf.experiment",
     "rng": "fastinf.rng",
 }
 
