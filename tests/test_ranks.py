@@ -119,6 +119,25 @@ def test_mwu_ragged_equals_scipy_loop():
             assert res.statistic.shape == (25,)
 
 
+def test_mwu_fast_path_within_sample_ties_and_signed_zeros():
+    """The branch-free U and tie term: ties only inside a sample, -0.0 vs 0.0 across."""
+    rng = np.random.default_rng(0x5EED_0031)
+    xs, ys = [], []
+    for n1, n2 in [(1, 1), (1, 7), (7, 1), (2, 3), (500, 700), (3000, 2500)]:
+        # x even, y odd integers: many ties within a sample, none across
+        xs.append(2.0 * rng.integers(-20, 20, size=n1))
+        ys.append(2.0 * rng.integers(-20, 20, size=n2) + 1.0)
+    xs.append(np.array([-0.0, 1.0, -2.0]))  # -0.0 and 0.0 tie across samples
+    ys.append(np.array([0.0, 3.0]))
+    xs.append(rng.normal(size=900))  # continuous, no ties at all
+    ys.append(rng.normal(size=1100))
+    res = mannwhitneyu(Ragged.from_arrays(xs), Ragged.from_arrays(ys))
+    for e, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        ref = stats.mannwhitneyu(x, y)
+        assert res.statistic[e] == ref.statistic, e
+        _close(res.pvalue[e], ref.pvalue)
+
+
 def test_mwu_nan_policies():
     rng = np.random.default_rng(0x5EED_0005)
     x = rng.normal(size=(4, 12))

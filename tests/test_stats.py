@@ -557,7 +557,7 @@ def test_proportions_ztest_errors():
 
 
 def test_moment_kernels_against_numpy(rng):
-    from fastinf.kernels import stats as k
+    from fastinf.kernels import ttests as k
 
     x = np.ascontiguousarray(rng.normal(loc=1e6, size=(7, 33)))
     count, mean, ss_, n_nan = k.row_moments(x, False)

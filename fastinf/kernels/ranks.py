@@ -12,7 +12,12 @@ all the two statistics need:
 * the ``t = cx + cy`` tied observations share the midrank
   ``pos + (t + 1) / 2`` (``pos`` observations are smaller), so the rank sum of
   ``x`` grows by ``cx`` midranks and the tie term ``sum(t**3 - t)`` by
-  ``t**3 - t``: :func:`mwu_sorted`;
+  ``t**3 - t``: :func:`_mwu_one`. That walk branches on every comparison of
+  the two samples, which the CPU cannot predict; :func:`mwu_sorted` first
+  tries a branch-free walk (:func:`_count_below`) that counts
+  ``U_1 = sum_i #{y < x_i}`` and whether any value occurs in both samples;
+  if none does (continuous data), that count and the two samples' own tie
+  terms are the answer, bit for bit, otherwise the general walk runs;
 * after the value, the two ECDFs are ``i / n_x`` and ``j / n_y`` (``i``,
   ``j`` observations of each at or below it), whose difference is the
   quantity scipy maximises and minimises: :func:`ks_sorted`.
@@ -42,7 +47,11 @@ from fastinf.kernels.statistics import midranks
 
 @jit
 def _mwu_one(values, x0, x1, y0, y1):  # type: ignore[no-untyped-def]
-    """Rank sum of ``x`` and tie term of sorted ``values[x0:x1]``, ``values[y0:y1]``."""
+    """Rank sum of ``x`` and tie term of sorted ``values[x0:x1]``, ``values[y0:y1]``.
+
+    The general merge walk, one distinct pooled value at a time; used when
+    some value occurs in both samples (see :func:`_mwu_fast`).
+    """
     i = x0
     j = y0
     pos = 0.0
@@ -68,6 +77,118 @@ def _mwu_one(values, x0, x1, y0, y1):  # type: ignore[no-untyped-def]
     return r1, tie
 
 
+@jit
+def _first_not_below(values, lo, hi, v):  # type: ignore[no-untyped-def]
+    """First index ``k`` of sorted ``values[lo:hi]`` with ``values[k] >= v`` (``hi`` if none)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@jit
+def _count_below(values, x0, x1, y0, y1):  # type: ignore[no-untyped-def]
+    """``(sum_i #{y < x_i}, any x_i = y_j)`` of sorted ``x = values[x0:x1]``, ``y = values[y0:y1]``.
+
+    A merge walk that takes ``x`` first on a tie; when it takes ``x_i``, the
+    ``y`` already taken are those below ``x_i`` and the next one is the
+    smallest ``y >= x_i``, so ``x_i`` occurs in ``y`` iff it equals that one.
+    Each step advances one pointer by a 0/1 flag instead of branching on the
+    (unpredictable) comparison. The walk is latency-bound (load, compare,
+    advance), so ``x`` is cut in two halves walked side by side: the second
+    starts at the first ``y`` not below its first ``x`` (a binary search),
+    and the two dependency chains overlap.
+    """
+    n2 = y1 - y0
+    xm = (x0 + x1) >> 1
+    ia = x0
+    ja = y0
+    ib = xm
+    jb = y0
+    if xm < x1:
+        jb = _first_not_below(values, y0, y1, values[xm])
+    s = 0
+    eq = 0
+    while ia < xm and ja < y1 and ib < x1 and jb < y1:
+        yv = values[ja]
+        xv = values[ia]
+        ta = yv < xv  # y strictly below: take y
+        s += (ja - y0) * (1 - ta)
+        eq |= (yv == xv) & (1 - ta)
+        ia += 1 - ta
+        ja += ta
+        yv = values[jb]
+        xv = values[ib]
+        tb = yv < xv
+        s += (jb - y0) * (1 - tb)
+        eq |= (yv == xv) & (1 - tb)
+        ib += 1 - tb
+        jb += tb
+    while ia < xm and ja < y1:
+        yv = values[ja]
+        xv = values[ia]
+        ta = yv < xv
+        s += (ja - y0) * (1 - ta)
+        eq |= (yv == xv) & (1 - ta)
+        ia += 1 - ta
+        ja += ta
+    while ib < x1 and jb < y1:
+        yv = values[jb]
+        xv = values[ib]
+        tb = yv < xv
+        s += (jb - y0) * (1 - tb)
+        eq |= (yv == xv) & (1 - tb)
+        ib += 1 - tb
+        jb += tb
+    # y exhausted: every remaining x is above all of y
+    s += (xm - ia) * n2 + (x1 - ib) * n2
+    return s, eq != 0
+
+
+@jit
+def _tie_term(values, lo, hi):  # type: ignore[no-untyped-def]
+    """``sum(t**3 - t)`` over the runs of equal values of sorted ``values[lo:hi]``.
+
+    ``t**3 - t = sum_{r=0}^{t-1} 3 r (r + 1)``, so each element adds
+    ``3 r (r + 1)`` with ``r`` its position in its run, updated without a
+    branch: ``r = (r + 1) * [equal to the previous]``. A vectorisable count
+    of equal neighbours first skips samples without ties.
+    """
+    n_eq = 0
+    for k in range(lo + 1, hi):
+        n_eq += values[k] == values[k - 1]
+    if n_eq == 0:
+        return 0
+    s = 0
+    r = 0
+    for k in range(lo + 1, hi):
+        r = (r + 1) * (values[k] == values[k - 1])
+        s += r * (r + 1)
+    return 3 * s
+
+
+@jit
+def _mwu_fast(values, x0, x1, y0, y1):  # type: ignore[no-untyped-def]
+    """``(U_1, sum(t**3 - t))`` of sorted ``values[x0:x1]``, ``values[y0:y1]``.
+
+    When no value occurs in both samples, ``U_1 = sum_i #{y < x_i}`` (an
+    integer: exactly the float64 the midrank sum gives) and the pooled tie
+    groups are those of each sample, so the tie term is the sum of the two
+    samples' (integers, exact). Otherwise the general walk :func:`_mwu_one`
+    does it.
+    """
+    s, shared = _count_below(values, x0, x1, y0, y1)
+    if not shared:
+        tie = _tie_term(values, x0, x1) + _tie_term(values, y0, y1)
+        return float(s), float(tie)
+    r1, tie_f = _mwu_one(values, x0, x1, y0, y1)
+    n1 = float(x1 - x0)
+    return r1 - n1 * (n1 + 1.0) / 2.0, tie_f
+
+
 @jit(parallel=True)
 def mwu_sorted(values, xlo, xhi, ylo, yhi, skip, bounds, u1, tie):  # type: ignore[no-untyped-def]
     """Mann-Whitney ``U_1 = R_1 - n_x (n_x + 1) / 2`` and ``sum(t**3 - t)`` per experiment."""
@@ -77,10 +198,7 @@ def mwu_sorted(values, xlo, xhi, ylo, yhi, skip, bounds, u1, tie):  # type: igno
                 u1[e] = np.nan
                 tie[e] = np.nan
                 continue
-            r1, t = _mwu_one(values, xlo[e], xhi[e], ylo[e], yhi[e])
-            n1 = float(xhi[e] - xlo[e])
-            u1[e] = r1 - n1 * (n1 + 1.0) / 2.0
-            tie[e] = t
+            u1[e], tie[e] = _mwu_fast(values, xlo[e], xhi[e], ylo[e], yhi[e])
 
 
 @jit(parallel=True)
