@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["fastinf._bootstrap", "fastinf.ragged", "fastinf.rng", "fastinf.statistics",
-           "fastinf.permutation"]
+           "fastinf.permutation", "fastinf.ttests", "fastinf.tables", "fastinf.ranks",
+           "fastinf.drift", "fastinf.power", "fastinf.experiment", "fastinf.multitest"]
 
 
 @pytest.mark.parametrize("name", MODULES)

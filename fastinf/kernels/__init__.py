@@ -2,5 +2,6 @@
 
 Plain NumPy arrays in, arrays out: no validation, no Python objects. Each
 module mirrors the public module of the same idea (``rng``, ``statistics``,
-``bootstrap``, ``permutation``); every jit option lives in :mod:`._jit`.
+``bootstrap``, ``permutation``, ``ttests``, ``tables``, ``ranks``, ``drift``,
+``multitest``, ``experiment``); every jit option lives in :mod:`._jit`.
 """
