@@ -32,6 +32,8 @@ __all__ = [
     "PowerDivergenceResult",
     "FOnewayResult",
     "Chi2ContingencyResult",
+    "KstestResult",
+    "MannwhitneyuResult",
 ]
 
 ConfidenceInterval = namedtuple("ConfidenceInterval", ["low", "high"])
@@ -163,12 +165,14 @@ class FOnewayResult(_TupleResult):
 
 @dataclass(frozen=True)
 class SignificanceResult(_TupleResult):
-    """Result of :func:`~fastinf.tables.fisher_exact` (scipy's ``SignificanceResult``).
+    """Result of :func:`~fastinf.tables.fisher_exact` and :func:`~fastinf.ranks.spearmanr`.
+
+    scipy's ``SignificanceResult``.
 
     Attributes
     ----------
     statistic : float or ndarray
-        The sample odds ratio.
+        The sample odds ratio (Fisher), or Spearman's rho.
     pvalue : float or ndarray
         The p-value.
     """
@@ -176,6 +180,11 @@ class SignificanceResult(_TupleResult):
     statistic: Any
     pvalue: Any
     _tuple = ("statistic", "pvalue")
+
+    @property
+    def correlation(self) -> Any:
+        """Spearman's rho: scipy's older name for ``statistic``."""
+        return self.statistic
 
 
 @dataclass(frozen=True)
@@ -268,3 +277,44 @@ class PearsonRResult(_TupleResult):
         if n <= 3:
             low, high = np.full_like(r, -1.0), np.ones_like(r)
         return ConfidenceInterval(low=scalar(low), high=scalar(high))
+
+
+@dataclass(frozen=True)
+class MannwhitneyuResult(_TupleResult):
+    """Result of :func:`~fastinf.ranks.mannwhitneyu` (unpacks as ``(statistic, pvalue)``).
+
+    Attributes
+    ----------
+    statistic : float or ndarray
+        The U statistic of the first sample, ``U_1``.
+    pvalue : float or ndarray
+        The p-value for the chosen alternative.
+    """
+
+    statistic: Any
+    pvalue: Any
+    _tuple = ("statistic", "pvalue")
+
+
+@dataclass(frozen=True)
+class KstestResult(_TupleResult):
+    """Result of :func:`~fastinf.ranks.ks_2samp` (unpacks as ``(statistic, pvalue)``, as scipy's).
+
+    Attributes
+    ----------
+    statistic : float or ndarray
+        The KS statistic ``D``.
+    pvalue : float or ndarray
+        The p-value.
+    statistic_location : float or ndarray
+        The observed value at which ``D`` is attained.
+    statistic_sign : int8 or ndarray
+        +1 if ``D`` is ``max(F_1 - F_2)``, -1 if it is ``max(F_2 - F_1)``
+        (float, with NaN for NaN results, in a batch, as scipy).
+    """
+
+    statistic: Any
+    pvalue: Any
+    statistic_location: Any
+    statistic_sign: Any
+    _tuple = ("statistic", "pvalue")

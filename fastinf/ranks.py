@@ -21,12 +21,12 @@ scipy's exact and asymptotic KS distributions.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
+from fastinf._results import KstestResult, MannwhitneyuResult, SignificanceResult
 from fastinf.ragged import Experiments, Ragged, SmallSampleWarning, standardize
 
 __all__ = [
@@ -48,82 +48,6 @@ _SORT_THREADED = 200_000  # observations from which sorting uses threads
 # --------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------
-
-
-class _TupleLike:
-    """Unpack like scipy's result objects: over ``_fields`` only."""
-
-    __slots__ = ()
-    _fields: ClassVar[tuple[str, ...]] = ("statistic", "pvalue")
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(tuple(getattr(self, f) for f in self._fields))
-
-    def __len__(self) -> int:
-        return len(self._fields)
-
-    def __getitem__(self, i: Any) -> Any:
-        return tuple(self)[i]
-
-
-@dataclass(frozen=True, slots=True)
-class MannwhitneyuResult(_TupleLike):
-    """Result of :func:`mannwhitneyu` (unpacks as ``(statistic, pvalue)``).
-
-    Attributes
-    ----------
-    statistic : float or ndarray
-        The U statistic of the first sample, ``U_1``.
-    pvalue : float or ndarray
-        The p-value for the chosen alternative.
-    """
-
-    statistic: Any
-    pvalue: Any
-
-
-@dataclass(frozen=True, slots=True)
-class KstestResult(_TupleLike):
-    """Result of :func:`ks_2samp` (unpacks as ``(statistic, pvalue)``, as scipy's).
-
-    Attributes
-    ----------
-    statistic : float or ndarray
-        The KS statistic ``D``.
-    pvalue : float or ndarray
-        The p-value.
-    statistic_location : float or ndarray
-        The observed value at which ``D`` is attained.
-    statistic_sign : int8 or ndarray
-        +1 if ``D`` is ``max(F_1 - F_2)``, -1 if it is ``max(F_2 - F_1)``
-        (float, with NaN for NaN results, in a batch, as scipy).
-    """
-
-    statistic: Any
-    pvalue: Any
-    statistic_location: Any
-    statistic_sign: Any
-
-
-@dataclass(frozen=True, slots=True)
-class SignificanceResult(_TupleLike):
-    """Result of :func:`spearmanr` (unpacks as ``(statistic, pvalue)``).
-
-    Attributes
-    ----------
-    statistic : float or ndarray
-        Spearman's rho (``correlation`` is the same value, as in scipy).
-    pvalue : float or ndarray
-        The p-value of the t test of ``rho = 0``.
-    """
-
-    statistic: Any
-    pvalue: Any
-
-    @property
-    def correlation(self) -> Any:
-        """Spearman's rho: scipy's older name for ``statistic``."""
-        return self.statistic
 
 
 # --------------------------------------------------------------------------
