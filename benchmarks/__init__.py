@@ -2,11 +2,13 @@
 
 Three ways in, sharing the data generators below:
 
-* ``bench_bootstrap.py`` and ``bench_permutation.py``: asv suites (``asv run``);
-* ``test_bench.py``: pytest-benchmark groups at small sizes
-  (``python -m pytest benchmarks/test_bench.py --benchmark-only``);
-* ``run_compare.py``: one run of fastinf and scipy side by side, printing the
-  markdown table kept in ``benchmarks/README.md``.
+* ``bench_*.py``: asv suites (``asv run``), a reference class beside each
+  fastinf class;
+* ``test_bench*.py``: pytest-benchmark groups at small sizes
+  (``python -m pytest benchmarks --benchmark-only``);
+* ``run_compare.py`` (resampling) and ``compare_*.py`` (stats, ranks,
+  multitest, power, experiment): one run of fastinf and the reference side by
+  side, printing the markdown tables kept in ``benchmarks/README.md``.
 
 Nothing here imports fastinf, Numba or SciPy: asv imports every module of
 this package to discover benchmarks, and compiling (or even importing) at
