@@ -145,11 +145,10 @@ def _as_real(x: Any, name: str) -> np.ndarray:
 
 def _check_values(fam: _Families, name: str, nan_policy: str) -> None:
     """Raise for values outside [0, 1] and, with ``'raise'``, for NaN."""
+    from fastinf.kernels import multitest as _k
+
     v = fam.values
-    if v.size == 0:
-        return
-    lo, hi = v.min(), v.max()  # NaN if any value is NaN
-    if lo >= 0.0 and hi <= 1.0:
+    if v.size == 0 or _k.in_unit_interval(v):  # False for NaN too
         return
     bad = np.flatnonzero((v < 0.0) | (v > 1.0))
     if bad.size:

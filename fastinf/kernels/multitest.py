@@ -13,7 +13,8 @@ Two drivers:
 
 * :func:`adjust_many`: ``prange`` over chunks of families (cut by element
   count by the caller); each family is sorted serially (by counting ranks up
-  to 32 values, otherwise Numba's quicksort) in the chunk's own buffers.
+  to 32 values, :func:`small_ranks`, otherwise Numba's quicksort) in the
+  chunk's own buffers.
 * :func:`adjust_one`: one large family, sorted in parallel by
   :func:`parallel_argsort` (a two-level bucket sort: sample splitters, a
   stable parallel scatter into 2 048 buckets, then inside each bucket a
@@ -54,7 +55,7 @@ LFDR = 11
 FDC_BH = 12  # scipy.stats.false_discovery_control, method='bh'
 FDC_BY = 13  # scipy.stats.false_discovery_control, method='by'
 
-SMALL = 32  # insertion sort up to this size
+SMALL = 32  # rank counting (many families) or insertion sort up to this size
 N_BUCKETS = 2048  # first-level buckets of the parallel sort
 N_CHUNKS = 64  # fixed chunks of the parallel sort's scatter
 
@@ -80,22 +81,40 @@ def insertion_sort(q, perm, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @jit
-def rank_sort(raw, pos, n, q, perm):  # type: ignore[no-untyped-def]
-    """Sort ``raw[:n]`` into ``q`` (``perm`` from ``pos``) by counting ranks.
+def small_ranks(raw, n, rank):  # type: ignore[no-untyped-def]
+    """Stable ranks of ``raw[:n]`` (no NaN, ``n <= SMALL``) into ``rank[:n]``.
 
-    ``rank_i = #{j < i: raw_j <= raw_i} + #{j > i: raw_j < raw_i}``: a
-    distinct rank per element (ties keep their order), found with
-    branch-free comparisons that vectorise; O(n^2), for small ``n`` only.
+    First the count of strictly smaller values, ``rank_i = #{j: raw_j <
+    raw_i}``, accumulated a whole row at a time (``rank += raw_j < raw``, a
+    loop that vectorises with no horizontal sums) over ``raw`` padded with
+    ``inf`` to a multiple of 4 (``raw`` needs ``n + 3`` slots). Without ties
+    these are ``0 .. n - 1`` and sum to ``n (n - 1) / 2``; a tie makes the
+    tied values share their lowest rank, so the sum falls short, and then
+    the ranks are recounted with ties broken by position, ``rank_i = #{j <
+    i: raw_j <= raw_i} + #{j > i: raw_j < raw_i}``. Either way the ranks are
+    those of a stable sort (the same ``q`` whatever the path).
     """
+    npad = (n + 3) & ~3
+    for i in range(n, npad):
+        raw[i] = np.inf
+    for i in range(npad):
+        rank[i] = 0
+    for j in range(n):
+        y = raw[j]
+        for i in range(npad):
+            rank[i] += y < raw[i]
+    total = 0
     for i in range(n):
-        x = raw[i]
-        r = 0
-        for j in range(i):
-            r += raw[j] <= x
-        for j in range(i + 1, n):
-            r += raw[j] < x
-        q[r] = x
-        perm[r] = pos[i]
+        total += rank[i]
+    if total != (n * (n - 1)) // 2:
+        for i in range(n):
+            x = raw[i]
+            r = 0
+            for j in range(i):
+                r += raw[j] <= x
+            for j in range(i + 1, n):
+                r += raw[j] < x
+            rank[i] = r
 
 
 @jit
@@ -368,12 +387,16 @@ def bh_count(q, m, cm, a):  # type: ignore[no-untyped-def]
 @jit
 def bh_adjusted(q, m, cm, adj):  # type: ignore[no-untyped-def]
     """Statsmodels' ``fdrcorrection`` adjusted values: running min of ``q / ecdf`` from the top."""
-    run = np.inf
-    for k in range(m - 1, -1, -1):
+    # ``q / ecdf`` first (a loop without a carried value: it vectorises),
+    # then the running minimum; the same operations as one fused loop.
+    for k in range(m):
         f = (k + 1) / m
         if cm != 1.0:
             f = f / cm
-        v = q[k] / f
+        adj[k] = q[k] / f
+    run = np.inf
+    for k in range(m - 1, -1, -1):
+        v = adj[k]
         if v < run:
             run = v
         adj[k] = run if run <= 1.0 else 1.0
@@ -617,11 +640,14 @@ def adjust_sorted(q, m, code, alpha, maxiter, adj, rej, fwork, iwork):  # type: 
             rej[k] = adj[k] <= alpha
     elif code == FDC_BH or code == FDC_BY:
         cm = harmonic(m, fwork) if code == FDC_BY else 1.0
-        run = np.inf
-        for k in range(m - 1, -1, -1):
+        for k in range(m):  # vectorises; then the running minimum
             v = q[k] * (m / (k + 1))
             if code == FDC_BY:
                 v *= cm
+            adj[k] = v
+        run = np.inf
+        for k in range(m - 1, -1, -1):
+            v = adj[k]
             if v < run:
                 run = v
             adj[k] = run
@@ -671,6 +697,11 @@ def adjust_many(  # type: ignore[no-untyped-def]
     groups. A family with NaN gets NaN / False everywhere unless ``omit``,
     in which case its NaN entries get NaN / False and the rest form the
     family (``m_eff[f]`` values).
+
+    Scratch buffers are allocated once per chunk. A family is copied once
+    (noting whether it holds NaN; only then is it compacted); families of
+    at most ``SMALL`` values are ranked by :func:`small_ranks` and their
+    adjusted values read back by rank straight into the output.
     """
     for ch in prange(chunks.size - 1):
         f0 = chunks[ch]
@@ -678,51 +709,88 @@ def adjust_many(  # type: ignore[no-untyped-def]
         biggest = 0
         for f in range(f0, f1):
             biggest = max(biggest, offsets[f + 1] - offsets[f])
-        raw = np.empty(biggest)
+        raw = np.empty(biggest + 4)
         pos = np.empty(biggest, dtype=np.int64)
+        rank = np.empty(biggest + 4, dtype=np.int64)
         q = np.empty(biggest)
         perm = np.empty(biggest, dtype=np.int64)
         adj_s = np.empty(biggest)
         rej_s = np.empty(biggest, dtype=np.bool_)
         fwork = np.empty(biggest + 2)
         iwork = np.empty(2 * biggest + 4, dtype=np.int64)
+        in_order = is_sorted or (_elementwise(code) and not returnsorted)
         for f in range(f0, f1):
             if skip[f]:
                 continue
             start = offsets[f]
             n = offsets[f + 1] - start
-            m = 0
             has_nan = False
             for i in range(n):
                 v = values[start + i]
-                if v != v:
-                    has_nan = True
-                    adj[start + i] = np.nan
-                    rej[start + i] = False
-                else:
-                    raw[m] = v
-                    pos[m] = i
-                    m += 1
-            if has_nan and not omit:
+                raw[i] = v
+                has_nan |= v != v
+            m = n
+            if has_nan:
+                if not omit:
+                    for i in range(n):
+                        adj[start + i] = np.nan
+                        rej[start + i] = False
+                    m_eff[f] = n
+                    continue
+                m = 0
                 for i in range(n):
-                    adj[start + i] = np.nan
-                    rej[start + i] = False
-                m_eff[f] = n
-                continue
+                    v = raw[i]
+                    if v != v:
+                        adj[start + i] = np.nan
+                        rej[start + i] = False
+                    else:
+                        raw[m] = v
+                        pos[m] = i
+                        m += 1
+            else:
+                for i in range(n):
+                    pos[i] = i
             m_eff[f] = m
-            if is_sorted or (_elementwise(code) and not returnsorted):
-                for i in range(m):
-                    q[i] = raw[i]
-                    perm[i] = pos[i]
+            if in_order:
+                adjust_sorted(raw, m, code, alpha, maxiter, adj_s, rej_s, fwork, iwork)
+                _write_back(start, n, m, pos, adj_s, rej_s, returnsorted, adj, rej)
             elif m <= SMALL:
-                rank_sort(raw, pos, m, q, perm)
+                small_ranks(raw, m, rank)
+                for i in range(m):
+                    q[rank[i]] = raw[i]
+                adjust_sorted(q, m, code, alpha, maxiter, adj_s, rej_s, fwork, iwork)
+                if returnsorted:
+                    _write_back(start, n, m, pos, adj_s, rej_s, True, adj, rej)
+                elif has_nan:
+                    for i in range(m):
+                        adj[start + pos[i]] = adj_s[rank[i]]
+                        rej[start + pos[i]] = rej_s[rank[i]]
+                else:
+                    for i in range(m):
+                        adj[start + i] = adj_s[rank[i]]
+                        rej[start + i] = rej_s[rank[i]]
             else:
                 for i in range(m):
                     q[i] = raw[i]
                     perm[i] = pos[i]
                 sort_range(q, perm, 0, m)
-            adjust_sorted(q, m, code, alpha, maxiter, adj_s, rej_s, fwork, iwork)
-            _write_back(start, n, m, perm, adj_s, rej_s, returnsorted, adj, rej)
+                adjust_sorted(q, m, code, alpha, maxiter, adj_s, rej_s, fwork, iwork)
+                _write_back(start, n, m, perm, adj_s, rej_s, returnsorted, adj, rej)
+
+
+@jit(parallel=True)
+def in_unit_interval(x):  # type: ignore[no-untyped-def]
+    """Whether every value of 1-D ``x`` lies in [0, 1] (False for any NaN); one parallel pass."""
+    n = x.size
+    n_chunks = N_CHUNKS
+    part = np.zeros(n_chunks, dtype=np.bool_)
+    for c in prange(n_chunks):
+        ok = True
+        for i in range((c * n) // n_chunks, ((c + 1) * n) // n_chunks):
+            v = x[i]
+            ok &= (v >= 0.0) & (v <= 1.0)
+        part[c] = ok
+    return part.all()
 
 
 @jit(parallel=True)
