@@ -145,7 +145,7 @@ def bucket_sort_range(src_q, src_p, lo, hi, dst_q, dst_p):  # type: ignore[no-un
 
     A counting sort by value into ``n + 1`` sub-buckets spanning
     ``[min, max]``, then :func:`sort_range` inside each sub-bucket. The
-    sub-bucket ``min(int((x - min) * scale), k - 1)`` never decreases as
+    sub-bucket ``min(int((x - min) / (max - min) * k), k - 1)`` never decreases as
     ``x`` grows, so the concatenated sub-buckets are in order.
     """
     n = hi - lo
@@ -169,11 +169,14 @@ def bucket_sort_range(src_q, src_p, lo, hi, dst_q, dst_p):  # type: ignore[no-un
             dst_p[i] = src_p[i]
         return
     k = n + 1
-    scale = k / (vmax - vmin)
+    # Divide by the width rather than multiply by k / width: for subnormal
+    # widths (p-values that underflowed) k / width is inf and 0 * inf NaN.
+    # A correctly rounded division by a fixed width stays monotone in x.
+    width = vmax - vmin
     sub = np.empty(n, dtype=np.int64)
     count = np.zeros(k + 1, dtype=np.int64)
     for i in range(lo, hi):
-        s = min(int((src_q[i] - vmin) * scale), k - 1)
+        s = min(int((src_q[i] - vmin) / width * k), k - 1)
         sub[i - lo] = s
         count[s + 1] += 1
     for s in range(k):
