@@ -276,7 +276,8 @@ def analyze(
     cov_sum, cov_sum_sq, cross_sum : array_like, optional
         Sums of a pre-period covariate ``x``, of ``x**2`` and of ``x * y``.
         Given together, they switch CUPED on for mean and binomial metrics
-        (rows whose three covariate sums are NaN-free).
+        (rows whose three covariate sums are NaN-free; NaN leaves a row
+        unadjusted). Ratio metrics must have NaN covariate sums.
     den_sum, den_sum_sq, num_den_sum : array_like, optional
         Sums of a ratio metric's denominator, its square, and numerator times
         denominator per unit. Required when any metric is a ratio.
@@ -729,7 +730,14 @@ def _analyze_iv(
             stats[k] = stats["sum"] if k == "sum_sq" else zeros
     cuped = np.zeros(em, dtype=bool)
     if all(has_cov):
-        cuped = ~np.isnan(stats["cov_sum"]).any(axis=2) & (mtype != 2)
+        has = ~np.isnan(stats["cov_sum"]).any(axis=2)
+        if (has & is_ratio).any():
+            e, m = np.argwhere(has & is_ratio)[0]
+            raise ValueError(
+                f"CUPED is not available for ratio metrics (experiment {e}, metric {m}): "
+                "give NaN covariate sums for ratio metrics."
+            )
+        cuped = has
     # Which arguments each metric type reads: NaN elsewhere is allowed.
     used = {k: np.zeros(em, dtype=bool) for k in stats}
     for k in ("n", "sum"):

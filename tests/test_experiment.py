@@ -339,6 +339,10 @@ def res_columns(res):
      r"`srm_weights` must be positive"),
     (dict(n=[[10, 10]], sum=[[1, 2]], sum_sq=[[1, 2]], cov_sum=[[1, 2]]),
      r"CUPED needs all of"),
+    (dict(n=[[10, 10]], sum=[[1, 2]], sum_sq=[[1, 2]], cov_sum=[[1, 2]], cov_sum_sq=[[1, 2]],
+          cross_sum=[[1, 2]], den_sum=[[3, 4]], den_sum_sq=[[9, 9]], num_den_sum=[[3, 4]],
+          metric_type="ratio"),
+     r"CUPED is not available for ratio metrics \(experiment 0, metric 0\)"),
 ])
 def test_bad_input_raises(kwargs, match):
     with pytest.raises(ValueError, match=match):
