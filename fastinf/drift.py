@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from fastinf.ragged import Ragged, SmallSampleWarning
+from fastinf._samples import as_float
+from fastinf.ragged import Ragged, SmallSampleWarning, check_nan_policy
 from fastinf.ranks import KstestResult, _ks_extremes, _ks_finish, _sort_segments
 
 __all__ = ["PSI_THRESHOLDS", "DriftResult", "PSIResult", "drift", "psi", "psi_label"]
@@ -151,15 +152,6 @@ class _View:
     skip: np.ndarray
 
 
-def _as_float(a: Any, name: str) -> np.ndarray:
-    arr = np.asarray(a)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"`{name}` must be numeric, got dtype {arr.dtype}.")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"`{name}` must be real, got complex values.")
-    return arr.astype(np.float64, copy=False)
-
-
 def _rows(values: np.ndarray, offsets: np.ndarray, nan_policy: str, name: str) -> _Rows:
     """Rows ``values[offsets[r]:offsets[r+1]]`` as a fresh array, NaN handled."""
     values = np.array(values, dtype=np.float64, copy=True)
@@ -184,13 +176,12 @@ def _rows(values: np.ndarray, offsets: np.ndarray, nan_policy: str, name: str) -
 
 
 def _layout(reference: Any, current: Any, axis: Any, nan_policy: Any) -> _Layout:
-    if nan_policy not in ("propagate", "omit", "raise"):
-        raise ValueError("`nan_policy` must be one of 'propagate', 'omit', 'raise'.")
+    check_nan_policy(nan_policy)
     if isinstance(current, Ragged):
         if isinstance(reference, Ragged):
-            ref_v, ref_o = _as_float(reference.values, "reference"), reference.offsets
+            ref_v, ref_o = as_float(reference.values, "reference"), reference.offsets
         else:
-            r = _as_float(reference, "reference")
+            r = as_float(reference, "reference")
             if r.ndim != 1:
                 raise ValueError(
                     "with Ragged `current`, `reference` must be Ragged or 1-D; got "
@@ -205,7 +196,7 @@ def _layout(reference: Any, current: Any, axis: Any, nan_policy: Any) -> _Layout
                 "`reference` one experiment or as many as `current`."
             )
         ref = _rows(ref_v, ref_o, nan_policy, "reference")
-        cur = _rows(_as_float(current.values, "current"), current.offsets, nan_policy, "current")
+        cur = _rows(as_float(current.values, "current"), current.offsets, nan_policy, "current")
         rmap = np.zeros(n_exp, np.int64) if n_ref == 1 else np.arange(n_exp, dtype=np.int64)
         return _Layout(ref, cur, rmap, np.arange(n_exp, dtype=np.int64), None)
     if isinstance(reference, Ragged):
@@ -216,7 +207,7 @@ def _layout(reference: Any, current: Any, axis: Any, nan_policy: Any) -> _Layout
         raise ValueError("`axis` must be an integer.") from None
     if axis_int != axis:
         raise ValueError("`axis` must be an integer.")
-    arrays = [_as_float(reference, "reference"), _as_float(current, "current")]
+    arrays = [as_float(reference, "reference"), as_float(current, "current")]
     ndim = max(a.ndim for a in arrays)
     if ndim == 0:
         raise ValueError("`reference` and `current` must have at least one dimension.")

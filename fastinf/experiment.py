@@ -422,7 +422,7 @@ def analyze(
         if iv.errors == "raise":
             r, t = np.argwhere(zero_var)[0]
             raise ValueError(
-                f"both arms have zero variance in {_where(int(r) // M, int(r) % M)} "
+                f"both arms have zero variance in experiment {r // M}, metric {r % M} "
                 f"(control and arm {t + 1}): the test statistic is undefined."
             )
         reason[zero_var] = _ZERO_VAR
@@ -608,12 +608,6 @@ class _Validated:
     srm_weights: np.ndarray
     reason: np.ndarray
     errors: str
-    lead_shape: tuple[int, ...]
-
-
-def _where(e: int, m: int, a: int | None = None) -> str:
-    text = f"experiment {e}, metric {m}"
-    return text if a is None else f"{text}, arm {a}"
 
 
 def _codes(value: Any, table: dict[str, int], name: str, shape: tuple[int, int]) -> np.ndarray:
@@ -828,7 +822,7 @@ def _analyze_iv(
         relative_margin=bool(relative_margin), min_effect=min_eff,
         relative_min_effect=bool(relative_min_effect), hib=hib, guardrail=guard, alpha=float(alpha),
         labels=labels, srm_weights=np.ascontiguousarray(w), reason=reason,
-        errors=errors, lead_shape=shape[:-1],
+        errors=errors,
     )
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from fastinf.ragged import Ragged
+from fastinf.ragged import Ragged, check_nan_policy
 
 __all__ = ["multipletests", "fdrcorrection", "false_discovery_control"]
 
@@ -61,7 +61,6 @@ _METHODS_TEXT = ", ".join(
 )
 _FDR_METHODS = {"i": 6, "indep": 6, "p": 6, "poscorr": 6, "n": 7, "negcorr": 7}
 _FDC_BH, _FDC_BY = 12, 13
-_NAN_POLICIES = ("propagate", "omit", "raise")
 _BIG = 1 << 17  # a family at least this large is sorted in parallel on its own
 _CHUNK = 16384  # p-values per chunk of families (fixed: results never depend on it)
 
@@ -162,12 +161,6 @@ def _check_values(fam: _Families, name: str, nan_policy: str) -> None:
         raise ValueError(
             f"`{name}`{fam.label(f)} contains NaN (nan_policy='raise')."
         )
-
-
-def _check_nan_policy(nan_policy: Any) -> str:
-    if nan_policy not in _NAN_POLICIES:
-        raise ValueError("`nan_policy` must be one of 'propagate', 'omit', 'raise'.")
-    return str(nan_policy)
 
 
 def _check_alpha(alpha: Any) -> float:
@@ -363,7 +356,7 @@ def multipletests(
     >>> multipletests(p, method="fdr_bh", axis=1)[1].round(4).tolist()
     [[0.03, 0.04, 0.04], [0.3, 0.003, 0.5]]
     """
-    nan_policy = _check_nan_policy(nan_policy)
+    nan_policy = check_nan_policy(nan_policy)
     name = method.lower() if isinstance(method, str) else None
     if name not in _METHOD:
         raise ValueError(f"`method` {method!r} is not recognized; use one of {_METHODS_TEXT}.")
@@ -458,7 +451,7 @@ def fdrcorrection(
     >>> reject.tolist(), adjusted.round(4).tolist()
     ([True, False, False, False], [0.04, 0.0533, 0.0533, 0.2])
     """
-    nan_policy = _check_nan_policy(nan_policy)
+    nan_policy = check_nan_policy(nan_policy)
     if method not in _FDR_METHODS:
         raise ValueError(
             f"`method` must be one of 'i', 'indep', 'p', 'poscorr', 'n', 'negcorr'; "
@@ -524,7 +517,7 @@ def false_discovery_control(
     >>> false_discovery_control([0.5, 0.6, 0.1, 0.001]).tolist()
     [0.6, 0.6, 0.2, 0.004]
     """
-    nan_policy = _check_nan_policy(nan_policy)
+    nan_policy = check_nan_policy(nan_policy)
     ragged = isinstance(ps, Ragged)
     arr = ps.values if ragged else np.asarray(ps)
     message = "`ps` must include only numbers between 0 and 1."

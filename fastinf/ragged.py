@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Ragged", "SmallSampleWarning", "Experiments", "standardize"]
+__all__ = ["Ragged", "SmallSampleWarning", "Experiments", "check_nan_policy", "standardize"]
 
 
 class SmallSampleWarning(RuntimeWarning):
@@ -185,6 +185,13 @@ def _as_float(sample: object, j: int) -> np.ndarray:
     return arr.astype(np.float64, copy=False)
 
 
+def check_nan_policy(nan_policy: object) -> str:
+    """`nan_policy` as a str; a ValueError unless it is one of scipy's three."""
+    if nan_policy not in ("propagate", "omit", "raise"):
+        raise ValueError("`nan_policy` must be one of 'propagate', 'omit', 'raise'.")
+    return str(nan_policy)
+
+
 def standardize(
     data: Sequence[object],
     *,
@@ -217,8 +224,7 @@ def standardize(
     -------
     Experiments
     """
-    if nan_policy not in ("propagate", "omit", "raise"):
-        raise ValueError("`nan_policy` must be one of 'propagate', 'omit', 'raise'.")
+    check_nan_policy(nan_policy)
     if isinstance(data, (np.ndarray, Ragged)) or not isinstance(data, Sequence):
         raise ValueError("`data` must be a sequence of samples.")
     if len(data) == 0:

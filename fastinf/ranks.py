@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from fastinf._results import KstestResult, MannwhitneyuResult, SignificanceResult
-from fastinf.ragged import Experiments, Ragged, SmallSampleWarning, standardize
+from fastinf.ragged import Experiments, Ragged, SmallSampleWarning, check_nan_policy, standardize
 
 __all__ = [
     "KstestResult",
@@ -40,7 +40,6 @@ __all__ = [
 
 _ALTERNATIVES = ("two-sided", "less", "greater")
 _ALTERNATIVES_TEXT = "{'two-sided', 'less', 'greater'}"
-_NAN_POLICIES = ("propagate", "omit", "raise")
 _MAX_AUTO_N = 10000  # scipy's ks_2samp: 'auto' is exact up to this size
 _SORT_THREADED = 200_000  # observations from which sorting uses threads
 
@@ -68,12 +67,6 @@ class _Pair:
     n2: np.ndarray
     skip: np.ndarray
     keepdims_axis: int | None  # where to re-insert the reduced axis
-
-
-def _check_nan_policy(nan_policy: Any) -> str:
-    if nan_policy not in _NAN_POLICIES:
-        raise ValueError("`nan_policy` must be one of 'propagate', 'omit', 'raise'.")
-    return str(nan_policy)
 
 
 def _check_alternative(alternative: Any) -> str:
@@ -326,7 +319,7 @@ def _mannwhitneyu_iv(
         raise ValueError("`use_continuity` must be one of {True, False}.")
     alt = _check_alternative(alternative)
     axis_int = _check_axis(axis)
-    nan_policy = _check_nan_policy(nan_policy)
+    nan_policy = check_nan_policy(nan_policy)
     if not isinstance(method, str):
         from scipy import stats
 
@@ -545,7 +538,7 @@ def _ks_2samp_iv(
     if alt not in _ALTERNATIVES:
         raise ValueError(f"Invalid value for alternative: {alternative}")
     axis_int = _check_axis(axis)
-    nan_policy = _check_nan_policy(nan_policy)
+    nan_policy = check_nan_policy(nan_policy)
     pair = _pair(
         data1, data2, axis_int, nan_policy, ("data1", "data2"), keepdims=bool(keepdims)
     )
@@ -802,7 +795,7 @@ def _spearmanr_iv(
 ) -> tuple[_Pair, str] | None:
     """Validate; ``None`` means scipy's matrix form (handed to scipy)."""
     alt = _check_alternative(alternative)
-    nan_policy = _check_nan_policy(nan_policy)
+    nan_policy = check_nan_policy(nan_policy)
     ragged = isinstance(a, Ragged) or isinstance(b, Ragged)
     if ragged or batched:
         if b is None:
