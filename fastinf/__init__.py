@@ -3,8 +3,12 @@
 Modules: :mod:`fastinf.stats` (hypothesis tests), :mod:`fastinf.multitest`
 (multiple-testing corrections), :mod:`fastinf.power` (power and sample size),
 :mod:`fastinf.drift` (PSI and KS drift), :mod:`fastinf.experiment` (many A/B
-experiments from sufficient statistics); ``bootstrap`` and
-``permutation_test`` at the top level.
+experiments from sufficient statistics), :mod:`fastinf.mixture` (Gaussian
+mixtures by EM), :mod:`fastinf.mcmc` (batched Metropolis-Hastings),
+:mod:`fastinf.diagnostics` (R-hat and ESS), :mod:`fastinf.bayes` (Bayesian
+A/B answers), :mod:`fastinf.reanalyze` and :mod:`fastinf.report` (bulk
+re-analysis of archives); ``bootstrap`` and ``permutation_test`` at the top
+level.
 
 Public names are loaded lazily (PEP 562) so that ``import fastinf`` imports
 neither Numba nor SciPy and compiles nothing; a kernel compiles (or loads from
@@ -34,6 +38,12 @@ _LAZY = {
     "drift": "fastinf.drift",
     "ranks": "fastinf.ranks",
     "experiment": "fastinf.experiment",
+    "mixture": "fastinf.mixture",
+    "mcmc": "fastinf.mcmc",
+    "diagnostics": "fastinf.diagnostics",
+    "bayes": "fastinf.bayes",
+    "reanalyze": "fastinf.reanalyze",
+    "report": "fastinf.report",
     "rng": "fastinf.rng",
 }
 

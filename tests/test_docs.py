@@ -7,7 +7,8 @@ import pytest
 
 MODULES = ["fastinf._bootstrap", "fastinf.ragged", "fastinf.rng", "fastinf.statistics",
            "fastinf.permutation", "fastinf.ttests", "fastinf.tables", "fastinf.ranks",
-           "fastinf.drift", "fastinf.power", "fastinf.experiment", "fastinf.multitest"]
+           "fastinf.drift", "fastinf.power", "fastinf.experiment", "fastinf.multitest",
+           "fastinf.diagnostics"]
 
 
 @pytest.mark.parametrize("name", MODULES)
