@@ -8,7 +8,8 @@ import pytest
 MODULES = ["fastinf._bootstrap", "fastinf.ragged", "fastinf.rng", "fastinf.statistics",
            "fastinf.permutation", "fastinf.ttests", "fastinf.tables", "fastinf.ranks",
            "fastinf.drift", "fastinf.power", "fastinf.experiment", "fastinf.multitest",
-           "fastinf.diagnostics", "fastinf.bayes", "fastinf.mixture"]
+           "fastinf.diagnostics", "fastinf.bayes", "fastinf.mixture",
+           "fastinf.report"]
 
 
 @pytest.mark.parametrize("name", MODULES)
