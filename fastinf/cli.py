@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--compare", action="store_true",
                       help="also time scipy.stats on a subset and report the ratio")
     demo.add_argument("--seed", type=int, default=2026)
+    _add_reanalyze(sub)
     args = parser.parse_args(argv)
+    if args.command == "reanalyze":
+        return _reanalyze(args)
     if args.command == "demo":
         if args.experiments < 1:
             parser.error("--experiments must be at least 1")
@@ -31,6 +35,145 @@ def main(argv: list[str] | None = None) -> int:
 
         run(args.experiments, n_resamples=args.resamples, compare=args.compare, seed=args.seed)
     return 0
+
+
+_SCHEMA_HELP = """\
+input schema (sufficient statistics), one row per experiment x metric x variant:
+  experiment_id, metric, variant, n, sum, sum_sq, metric_type (binomial | mean | ratio;
+  or give the types with --metrics); optional cov_sum, cov_sum_sq, cross_sum (CUPED)
+  and den_sum, den_sum_sq, num_den_sum (ratio metrics). The input must be clustered by
+  experiment (all rows of an experiment contiguous). Unit-level rows are not supported yet.
+
+exit status: 0 done; 2 bad input or options (the message names the file, column and
+experiment); 130 interrupted (no output is left behind).
+"""
+
+_BOOTSTRAP_METHODS = ("percentile", "basic", "bca")
+
+
+def _add_reanalyze(sub: Any) -> None:
+    p = sub.add_parser(
+        "reanalyze",
+        help="re-analyse an archive of experiments (Parquet or CSV of sufficient statistics)",
+        description="Re-analyse every experiment x metric x treatment of an archive: Welch's t\n"
+        "for mean metrics, the two-proportion z test for binomial ones, the delta method for\n"
+        "ratios, CUPED where covariate sums are given, multiple-testing corrections and ship\n"
+        "decisions. Writes one row per experiment x metric x treatment (Parquet or CSV).",
+        epilog=_SCHEMA_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", help="a Parquet file, a folder of files, a glob, or a CSV file")
+    p.add_argument("-o", "--out", required=True, metavar="OUTPUT",
+                   help="output file (.parquet, or .csv); written atomically")
+    p.add_argument("--config", metavar="FILE",
+                   help="TOML (or YAML, JSON) file with these options; the command line wins")
+    p.add_argument("--metrics", metavar="SPEC",
+                   help="TOML/YAML/JSON mapping metric -> type, guardrail, higher_is_better, "
+                   "min_effect")
+    p.add_argument("--control", metavar="NAME", help="name of the control variant (control)")
+    p.add_argument("--alpha", type=float, help="significance level (0.05)")
+    p.add_argument("--alternative", "--sides", dest="alternative",
+                   choices=("two-sided", "greater", "less"), help="alternative (two-sided)")
+    p.add_argument("--correction", metavar="METHOD",
+                   help="multiple-testing method: fdr_bh (default), holm, bonferroni, ... or none")
+    p.add_argument("--family", choices=("experiment", "experiment-treatment", "metric", "all"),
+                   help="rows corrected together (experiment); metric and all read the input "
+                   "twice")
+    cuped = p.add_mutually_exclusive_group()
+    cuped.add_argument("--cuped", dest="cuped", action="store_const", const=True,
+                       help="use covariate sums where given (the default)")
+    cuped.add_argument("--no-cuped", dest="cuped", action="store_const", const=False,
+                       help="ignore covariate sums")
+    p.add_argument("--min-effect", type=float, metavar="X",
+                   help="smallest effect worth shipping (0)")
+    rel = p.add_mutually_exclusive_group()
+    rel.add_argument("--relative-min-effect", dest="relative_min_effect", action="store_const",
+                     const=True, help="--min-effect is relative to the control (the default)")
+    rel.add_argument("--absolute", dest="relative_min_effect", action="store_const",
+                     const=False, help="--min-effect is an absolute difference")
+    p.add_argument("--guardrail", dest="guardrails", action="append", metavar="METRIC",
+                   help="a guardrail metric (repeatable)")
+    p.add_argument("--format", choices=("parquet", "csv"),
+                   help="output format (default: from the output's suffix)")
+    p.add_argument("--errors", choices=("raise", "skip"),
+                   help="on bad input stop (raise, the default) or skip those experiments and "
+                   "list them in OUTPUT.skipped.csv")
+    p.add_argument("--chunk-rows", type=int, metavar="N",
+                   help="input rows analysed at a time (262144)")
+    p.add_argument("-q", "--quiet", action="store_const", const=True,
+                   help="no progress bar and no summary")
+    p.add_argument("--report", metavar="PATH", help="also write an HTML report")
+    p.add_argument("--bootstrap-method", type=str.lower, choices=_BOOTSTRAP_METHODS,
+                   help="bootstrap intervals: for unit-level input only (not supported yet)")
+    p.add_argument("--resamples", dest="n_resamples", type=int, metavar="N",
+                   help="bootstrap resamples: for unit-level input only (not supported yet)")
+
+
+def _reanalyze(args: argparse.Namespace) -> int:
+    from fastinf.reanalyze import ArchiveError
+
+    try:
+        return _reanalyze_run(args)
+    except ArchiveError as exc:
+        print(f"fastinf reanalyze: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nfastinf reanalyze: interrupted; no output was written", file=sys.stderr)
+        return 130
+
+
+def _reanalyze_run(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from fastinf.reanalyze import DEFAULT_CHUNK_ROWS, ArchiveError, load_config, reanalyze
+
+    config = load_config(args.config) if args.config else {}
+    defaults: dict[str, Any] = {
+        "control": "control", "metrics": None, "alpha": 0.05, "alternative": "two-sided",
+        "correction": "fdr_bh", "family": "experiment", "cuped": True, "min_effect": 0.0,
+        "relative_min_effect": True, "guardrails": (), "errors": "raise",
+        "chunk_rows": DEFAULT_CHUNK_ROWS, "format": None, "quiet": False, "report": None,
+        "bootstrap_method": None, "n_resamples": None,
+    }
+    opts = {}
+    for key, default in defaults.items():
+        value = getattr(args, key, None)
+        opts[key] = value if value is not None else config.get(key, default)
+    quiet = opts.pop("quiet")
+    if not isinstance(quiet, bool):
+        raise ArchiveError(f"`quiet` must be true or false; got {quiet!r}.")
+    report = opts.pop("report")
+    method, resamples = opts.pop("bootstrap_method"), opts.pop("n_resamples")
+    if method is not None and str(method).lower() not in _BOOTSTRAP_METHODS:
+        raise ArchiveError(f"`bootstrap_method` must be one of {', '.join(_BOOTSTRAP_METHODS)}; "
+                           f"got {method!r}.")
+    if resamples is not None and (isinstance(resamples, bool) or not isinstance(resamples, int)
+                                  or resamples < 1):
+        raise ArchiveError(f"`n_resamples` must be a positive integer; got {resamples!r}.")
+    if report is not None and importlib.util.find_spec("fastinf.report") is None:
+        raise ArchiveError("--report needs fastinf.report, which this installation lacks.")
+    if (method is not None or resamples is not None) and not quiet:
+        print("fastinf reanalyze: note: the bootstrap options apply to unit-level input (not "
+              "supported yet); sufficient statistics are analysed without them.", file=sys.stderr)
+    summary = reanalyze(args.input, args.out, progress=False if quiet else None, **opts)
+    if report is not None:
+        _write_report(str(report), summary)
+    if not quiet:
+        print(summary)
+    return 0
+
+
+def _write_report(path: str, summary: Any) -> None:
+    from fastinf.report import write_report  # type: ignore[import-not-found, unused-ignore]
+
+    if summary.format == "csv":
+        import pyarrow.csv as pacsv
+
+        table = pacsv.read_csv(summary.output)
+    else:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(summary.output)
+    write_report(path, table, summary)
 
 
 if __name__ == "__main__":  # pragma: no cover

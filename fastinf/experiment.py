@@ -381,16 +381,51 @@ def analyze(
     >>> round(float(res.statistic[0]), 4), round(float(res.p_value[0]), 6)
     (3.3791, 0.000727)
     """
-    from scipy import special
-
-    from fastinf.kernels import experiment as K
-
     iv = _analyze_iv(
         n, sum, sum_sq, metric_type, cov_sum, cov_sum_sq, cross_sum, den_sum,
         den_sum_sq, num_den_sum, alpha, alternative, margin, relative_margin,
         min_effect, relative_min_effect, higher_is_better, guardrail, correction, family,
         srm_weights, errors,
     )
+    c = _contrasts(iv)
+    p_adj = _adjust(c.p.reshape(-1), iv, correction)
+    return _decide(iv, c, p_adj, correction is not None)
+
+
+@dataclass(frozen=True, eq=False)
+class _Contrasts:
+    """What :func:`analyze` computes before the correction and the decisions.
+
+    Arrays are ``(experiments * metrics, arms)`` (``est``, ``n``), per
+    ``(experiments * metrics)`` (``theta``, ``srm``) or ``(experiments *
+    metrics, treatments)`` (the rest).
+    """
+
+    n: np.ndarray
+    est: np.ndarray
+    theta: np.ndarray
+    diff: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    rel: np.ndarray
+    rel_low: np.ndarray
+    rel_high: np.ndarray
+    stat: np.ndarray
+    df: np.ndarray
+    p: np.ndarray
+    effect: np.ndarray
+    var_red: np.ndarray
+    srm: np.ndarray
+    alt: np.ndarray
+    reason: np.ndarray
+
+
+def _contrasts(iv: _Validated) -> _Contrasts:
+    """Estimates, intervals and raw p-values of every row (the kernel and the CDFs)."""
+    from scipy import special
+
+    from fastinf.kernels import experiment as K
+
     E, M, A = iv.shape
     T = A - 1
     R0 = E * M
@@ -428,7 +463,8 @@ def analyze(
         reason[zero_var] = _ZERO_VAR
 
     alt = np.broadcast_to(iv.alt.reshape(R0, 1), (R0, T))
-    stat = (out["diff"] - null) / out["se_test"]
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero variance: coerced rows
+        stat = (out["diff"] - null) / out["se_test"]
     df = out["df"]
     is_t = np.isfinite(df)
     # p-values: Student t (Welch) for mean rows, standard normal otherwise;
@@ -478,10 +514,29 @@ def analyze(
         est = np.where(est_bad, np.nan, est)
         theta = np.where(bad.all(axis=1), np.nan, theta)
 
-    p_adj = _adjust(p.reshape(-1), iv, correction)
+    return _Contrasts(
+        n=n3, est=est, theta=theta, diff=diff, ci_low=ci_low, ci_high=ci_high, rel=rel,
+        rel_low=rel_low, rel_high=rel_high, stat=stat, df=df, p=p, effect=out["effect"],
+        var_red=out["var_red"], srm=srm, alt=alt, reason=reason,
+    )
 
+
+def _decide(iv: _Validated, c: _Contrasts, p_adj: np.ndarray, adjusted: bool) -> ExperimentResults:
+    """Significance, guardrails and decisions from the adjusted p-values ``p_adj``.
+
+    ``p_adj`` is one value per row (C order of ``(experiments, metrics,
+    treatments)``); decisions use it when ``adjusted``, else the raw
+    p-values. The adjustment may come from outside (the families of
+    :mod:`fastinf.reanalyze` span several calls).
+    """
+    E, M, A = iv.shape
+    T = A - 1
+    R0 = E * M
+    n3, est, theta, diff, rel, p, alt = c.n, c.est, c.theta, c.diff, c.rel, c.p, c.alt
+    bad = c.reason != 0
+    p_adj = np.where(bad.reshape(-1), np.nan, np.asarray(p_adj, dtype=np.float64).reshape(-1))
     # Decisions (codes into DECISIONS).
-    p_dec = p_adj if correction is not None else p.reshape(-1)
+    p_dec = p_adj if adjusted else p.reshape(-1)
     sig = p_dec < iv.alpha
     hib = np.broadcast_to(iv.hib.reshape(R0, 1), (R0, T)).reshape(-1)
     altf = alt.reshape(-1)
@@ -513,23 +568,23 @@ def analyze(
         control_estimate=est_c.reshape(-1).copy(),
         treatment_estimate=est[:, 1:].reshape(-1).copy(),
         difference=diff.reshape(-1),
-        ci_low=ci_low.reshape(-1),
-        ci_high=ci_high.reshape(-1),
+        ci_low=c.ci_low.reshape(-1),
+        ci_high=c.ci_high.reshape(-1),
         relative_difference=rel.reshape(-1),
-        relative_ci_low=rel_low.reshape(-1),
-        relative_ci_high=rel_high.reshape(-1),
-        statistic=stat.reshape(-1),
-        df=df.reshape(-1),
+        relative_ci_low=c.rel_low.reshape(-1),
+        relative_ci_high=c.rel_high.reshape(-1),
+        statistic=c.stat.reshape(-1),
+        df=c.df.reshape(-1),
         p_value=p.reshape(-1),
         p_value_adjusted=p_adj,
-        effect_size=out["effect"].reshape(-1),
-        srm_p_value=np.repeat(srm, T),
+        effect_size=c.effect.reshape(-1),
+        srm_p_value=np.repeat(c.srm, T),
         theta=np.repeat(theta, T),
-        variance_reduction=out["var_red"].reshape(-1),
+        variance_reduction=c.var_red.reshape(-1),
         significant=sig,
         guardrail_violated=violated.copy(),
         decision=decision,
-        reason=reason.reshape(-1).astype(np.int8),
+        reason=c.reason.reshape(-1).astype(np.int8),
         shape=(E, M, T),
     )
 
@@ -615,11 +670,15 @@ def _codes(value: Any, table: dict[str, int], name: str, shape: tuple[int, int])
     if arr.dtype.kind not in "UO":
         raise TypeError(f"`{name}` must be one of {sorted(table)} (or an array of them).")
     flat = arr.reshape(-1)
-    codes = np.empty(flat.size, dtype=np.int8)
-    for i, v in enumerate(flat):
-        if v not in table:
-            raise ValueError(f"`{name}` must be one of {sorted(table)}; got {v!r}.")
-        codes[i] = table[v]
+    # One vectorised comparison per name (the tables are tiny), not a Python
+    # loop over the elements.
+    codes = np.full(flat.size, -1, dtype=np.int8)
+    for key, code in table.items():
+        codes[flat == key] = code
+    unknown = codes < 0
+    if unknown.any():
+        v = flat[int(np.argmax(unknown))]
+        raise ValueError(f"`{name}` must be one of {sorted(table)}; got {v!r}.")
     try:
         return np.ascontiguousarray(np.broadcast_to(codes.reshape(arr.shape), shape))
     except ValueError:
@@ -830,9 +889,13 @@ def _adjust(p: np.ndarray, iv: _Validated, correction: str | None) -> np.ndarray
     """Adjust ``p`` within the families given by ``iv.labels``."""
     if correction is None or iv.labels is None:
         return p.copy()
+    return _adjust_labels(p, iv.labels, correction)
+
+
+def _adjust_labels(p: np.ndarray, labels: np.ndarray, correction: str) -> np.ndarray:
+    """Adjust ``p`` within the families of equal integer ``labels`` (NaN left out)."""
     from fastinf.multitest import multipletests
 
-    labels = iv.labels
     if labels.size > 1 and (np.diff(labels) >= 0).all():
         order = None
         sorted_p = p
