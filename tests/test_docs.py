@@ -9,7 +9,8 @@ MODULES = ["fastinf._bootstrap", "fastinf.ragged", "fastinf.rng", "fastinf.stati
            "fastinf.permutation", "fastinf.ttests", "fastinf.tables", "fastinf.ranks",
            "fastinf.drift", "fastinf.power", "fastinf.experiment", "fastinf.multitest",
            "fastinf.diagnostics", "fastinf.bayes", "fastinf.mixture",
-           "fastinf.report", "fastinf.reanalyze", "fastinf._mixture_batch"]
+           "fastinf.report", "fastinf.reanalyze", "fastinf._mixture_batch",
+           "fastinf.mcmc"]
 
 
 @pytest.mark.parametrize("name", MODULES)
