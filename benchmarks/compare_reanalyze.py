@@ -22,6 +22,16 @@ extrapolated linearly to the archive (marked "extrapolated"); reading and
 grouping are timed in full. Its p-values are checked against fastinf's on
 the subset.
 
+A second table times **unit-level input**: the demo's archive
+(:func:`fastinf.demo.make_archive`: experiments x 2 arms of 100-1 000 units,
+a log-normal ``revenue`` and a 0/1 ``conversion``), re-analysed with
+Mann-Whitney p-values and 999-resample bootstrap intervals (``poisson``, and
+``BCa`` as a second row); the reference groups the units with pandas and per
+experiment and metric calls ``scipy.stats.ttest_ind`` (or
+``proportions_ztest``), ``mannwhitneyu`` and ``scipy.stats.bootstrap``
+(BCa, 999 resamples), timed on a subset and extrapolated. Throughput there
+is units per second.
+
 Each case runs in a fresh child process, which reports its wall time and its
 peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``); the
 fastinf child first re-analyses a tiny archive so that the kernels are
@@ -45,8 +55,8 @@ import numpy as np
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
 
-FULL = {"experiments": 100_000, "subset": 500}
-QUICK = {"experiments": 5_000, "subset": 100}
+FULL = {"experiments": 100_000, "subset": 500, "unit_experiments": 2_000, "unit_subset": 40}
+QUICK = {"experiments": 5_000, "subset": 100, "unit_experiments": 200, "unit_subset": 10}
 METRICS = (("conv", "binomial"), ("revenue", "mean"), ("sessions", "mean"),
            ("retained", "binomial"), ("time_on_site", "mean"))
 
@@ -146,12 +156,74 @@ def _child_reference(path, out, subset):
             "subset": min(subset, n_exp), "p": p_ref}
 
 
+def make_unit_archive(path, n_experiments, seed=2026):
+    """Write the demo's unit-level archive; return (units, output tests)."""
+    import pyarrow.parquet as pq
+
+    from fastinf.demo import make_archive as demo_archive
+
+    table = demo_archive(n_experiments, seed).to_table()
+    pq.write_table(table, path, row_group_size=1 << 18)
+    return table.num_rows, 2 * n_experiments
+
+
+def _child_fastinf_units(path, out, bootstrap):
+    from fastinf.reanalyze import reanalyze
+
+    tiny = out + ".tiny.parquet"
+    make_unit_archive(tiny, 3, seed=1)
+    reanalyze(tiny, tiny + ".out", bootstrap=bootstrap, n_resamples=9, progress=False)
+    t0 = time.perf_counter()
+    summary = reanalyze(path, out, bootstrap=bootstrap, n_resamples=999, progress=False)
+    return {"seconds": time.perf_counter() - t0, "rows": summary.rows_read,
+            "tests": summary.output_rows, "passes": summary.passes}
+
+
+def _child_reference_units(path, out, subset):
+    import pandas as pd
+    from scipy import stats
+    from statsmodels.stats.multitest import multipletests
+    from statsmodels.stats.proportion import proportions_ztest
+
+    def mean_diff(x, y, axis=-1):
+        return np.mean(x, axis=axis) - np.mean(y, axis=axis)
+
+    t0 = time.perf_counter()
+    df = pd.read_parquet(path)
+    groups = df.groupby("experiment_id", sort=False)
+    n_exp = groups.ngroups
+    t_read = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    for k, (_, g) in enumerate(groups):
+        if k == subset:
+            break
+        ps = []
+        c, t = g[g.variant == "control"], g[g.variant != "control"]
+        for metric in ("conversion", "revenue"):
+            x, y = t[metric].to_numpy(float), c[metric].to_numpy(float)
+            if metric == "conversion":
+                ps.append(proportions_ztest([x.sum(), y.sum()], [x.size, y.size])[1])
+            else:
+                ps.append(stats.ttest_ind(x, y, equal_var=False).pvalue)
+            stats.mannwhitneyu(x, y)
+            stats.bootstrap((x, y), mean_diff, n_resamples=999, method="BCa", rng=rng)
+        multipletests(ps, method="fdr_bh")
+    t_loop = time.perf_counter() - t1
+    return {"read_seconds": t_read, "loop_seconds": t_loop, "experiments": n_exp,
+            "subset": min(subset, n_exp)}
+
+
 def _child(argv):
     import resource
 
     mode, path, out = argv[:3]
     if mode == "reference":
         res = _child_reference(path, out, int(argv[3]))
+    elif mode == "reference-units":
+        res = _child_reference_units(path, out, int(argv[3]))
+    elif mode == "fastinf-units":
+        res = _child_fastinf_units(path, out, argv[3])
     else:
         res = _child_fastinf(path, out, argv[3])
     res["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -171,6 +243,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a small archive")
     parser.add_argument("--experiments", type=int, help="archive size (overrides the preset)")
     parser.add_argument("--subset", type=int, help="experiments timed in the reference loop")
+    parser.add_argument("--no-units", action="store_true", help="skip the unit-level table")
     parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -213,7 +286,38 @@ def main(argv=None):
         t = res["seconds"]
         print(f"| {name} | {t:.3g} | {t_ref / t:.0f}x | {rows / t:.3g} | "
               f"{tests / (t * cores):.3g} | {res['maxrss_mb']:.0f} |")
+    if not args.no_units:
+        _units_table(cfg, cores)
     return None
+
+
+def _units_table(cfg, cores):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "units.parquet")
+        print(f"generating {cfg['unit_experiments']:,} unit-level experiments ...", file=sys.stderr)
+        units, tests = make_unit_archive(path, cfg["unit_experiments"])
+        out = os.path.join(tmp, "out.parquet")
+        runs = []
+        for boot in ("poisson", "BCa"):
+            print(f"fastinf (unit-level, {boot}) ...", file=sys.stderr)
+            runs.append((boot, _spawn("fastinf-units", path, out + boot, boot)))
+        print("pandas + scipy loop (unit-level) ...", file=sys.stderr)
+        ref = _spawn("reference-units", path, out, cfg["unit_subset"])
+    k = ref["subset"]
+    t_ref = ref["read_seconds"] + ref["loop_seconds"] * ref["experiments"] / k
+    print(f"\nunit-level archive: {cfg['unit_experiments']:,} experiments, {units:,} units, "
+          f"{tests:,} tests (2 metrics); reference loop timed on {k} experiments and "
+          "extrapolated\n")
+    print("| case | seconds | ratio | units/s | units/s/core | peak RSS (MiB) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| pandas groupby + scipy t/z, mannwhitneyu, bootstrap BCa (extrapolated) | "
+          f"{t_ref:.3g} | 1.0x | {units / t_ref:.3g} | {units / (t_ref * cores):.3g} | "
+          f"{ref['maxrss_mb']:.0f} (subset loop) |")
+    for boot, res in runs:
+        t = res["seconds"]
+        print(f"| fastinf reanalyze, Mann-Whitney + {boot} bootstrap (999) | {t:.3g} | "
+              f"{t_ref / t:.0f}x | {units / t:.3g} | {units / (t * cores):.3g} | "
+              f"{res['maxrss_mb']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,15 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser(
         "demo",
         help="re-analyse a built-in synthetic archive of A/B experiments",
-        description="Bootstrap BCa intervals and permutation p-values for a synthetic "
-        "archive with known true effects.",
+        description="Run the reanalyze pipeline (Welch/z tests, Benjamini-Hochberg, "
+        "Mann-Whitney, bootstrap intervals) on a synthetic unit-level archive with known true "
+        "effects, and count the true and false discoveries.",
     )
     demo.add_argument("--experiments", type=int, default=2000, help="archive size (default 2000)")
     demo.add_argument("--resamples", type=int, default=999, help="resamples per test (default 999)")
+    demo.add_argument("--bootstrap", type=str.lower, default="poisson",
+                      choices=("poisson", "percentile", "basic", "bca"),
+                      help="bootstrap intervals (default poisson)")
     demo.add_argument("--compare", action="store_true",
                       help="also time scipy.stats on a subset and report the ratio")
     demo.add_argument("--seed", type=int, default=2026)
@@ -33,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--resamples must be at least 1")
         from fastinf.demo import run
 
-        run(args.experiments, n_resamples=args.resamples, compare=args.compare, seed=args.seed)
+        run(args.experiments, n_resamples=args.resamples, bootstrap=args.bootstrap,
+            compare=args.compare, seed=args.seed)
     return 0
 
 
@@ -41,14 +46,18 @@ _SCHEMA_HELP = """\
 input schema (sufficient statistics), one row per experiment x metric x variant:
   experiment_id, metric, variant, n, sum, sum_sq, metric_type (binomial | mean | ratio;
   or give the types with --metrics); optional cov_sum, cov_sum_sq, cross_sum (CUPED)
-  and den_sum, den_sum_sq, num_den_sum (ratio metrics). The input must be clustered by
-  experiment (all rows of an experiment contiguous). Unit-level rows are not supported yet.
+  and den_sum, den_sum_sq, num_den_sum (ratio metrics).
+or unit-level rows, one row per unit: experiment_id, variant, one numeric column per
+  metric (0/1 or boolean columns are binomial unless --metrics says otherwise), and
+  optional pre-period covariates pre_<metric> (CUPED; --metrics may name another column
+  with covariate = "col"). Adds mannwhitney_p_value, boot_ci_low and boot_ci_high.
+The input must be clustered by experiment (all rows of an experiment contiguous).
 
 exit status: 0 done; 2 bad input or options (the message names the file, column and
 experiment); 130 interrupted (no output is left behind).
 """
 
-_BOOTSTRAP_METHODS = ("percentile", "basic", "bca")
+_BOOTSTRAP_METHODS = ("none", "poisson", "percentile", "basic", "bca")
 
 
 def _add_reanalyze(sub: Any) -> None:
@@ -102,10 +111,15 @@ def _add_reanalyze(sub: Any) -> None:
     p.add_argument("-q", "--quiet", action="store_const", const=True,
                    help="no progress bar and no summary")
     p.add_argument("--report", metavar="PATH", help="also write an HTML report")
-    p.add_argument("--bootstrap-method", type=str.lower, choices=_BOOTSTRAP_METHODS,
-                   help="bootstrap intervals: for unit-level input only (not supported yet)")
+    p.add_argument("--bootstrap", "--bootstrap-method", dest="bootstrap", type=str.lower,
+                   choices=_BOOTSTRAP_METHODS,
+                   help="unit-level input: bootstrap interval of the difference of means "
+                   "(poisson, the default: mergeable Poisson percentile; percentile, basic, "
+                   "bca: multinomial; none)")
     p.add_argument("--resamples", dest="n_resamples", type=int, metavar="N",
-                   help="bootstrap resamples: for unit-level input only (not supported yet)")
+                   help="unit-level input: bootstrap resamples (999)")
+    p.add_argument("--seed", type=int, metavar="S",
+                   help="unit-level input: seed of the bootstrap (0): same seed, same intervals")
 
 
 def _reanalyze(args: argparse.Namespace) -> int:
@@ -132,7 +146,7 @@ def _reanalyze_run(args: argparse.Namespace) -> int:
         "correction": "fdr_bh", "family": "experiment", "cuped": True, "min_effect": 0.0,
         "relative_min_effect": True, "guardrails": (), "errors": "raise",
         "chunk_rows": DEFAULT_CHUNK_ROWS, "format": None, "quiet": False, "report": None,
-        "bootstrap_method": None, "n_resamples": None,
+        "bootstrap": None, "n_resamples": None, "seed": None,
     }
     opts = {}
     for key, default in defaults.items():
@@ -142,19 +156,16 @@ def _reanalyze_run(args: argparse.Namespace) -> int:
     if not isinstance(quiet, bool):
         raise ArchiveError(f"`quiet` must be true or false; got {quiet!r}.")
     report = opts.pop("report")
-    method, resamples = opts.pop("bootstrap_method"), opts.pop("n_resamples")
-    if method is not None and str(method).lower() not in _BOOTSTRAP_METHODS:
-        raise ArchiveError(f"`bootstrap_method` must be one of {', '.join(_BOOTSTRAP_METHODS)}; "
-                           f"got {method!r}.")
-    if resamples is not None and (isinstance(resamples, bool) or not isinstance(resamples, int)
-                                  or resamples < 1):
-        raise ArchiveError(f"`n_resamples` must be a positive integer; got {resamples!r}.")
+    boot_given = any(opts[k] is not None for k in ("bootstrap", "n_resamples", "seed"))
+    for key, default in (("bootstrap", "poisson"), ("n_resamples", 999), ("seed", 0)):
+        if opts[key] is None:
+            opts[key] = default
     if report is not None and importlib.util.find_spec("fastinf.report") is None:
         raise ArchiveError("--report needs fastinf.report, which this installation lacks.")
-    if (method is not None or resamples is not None) and not quiet:
-        print("fastinf reanalyze: note: the bootstrap options apply to unit-level input (not "
-              "supported yet); sufficient statistics are analysed without them.", file=sys.stderr)
     summary = reanalyze(args.input, args.out, progress=False if quiet else None, **opts)
+    if boot_given and summary.bootstrap is None and not quiet:
+        print("fastinf reanalyze: note: the bootstrap options apply to unit-level input; "
+              "sufficient statistics are analysed without them.", file=sys.stderr)
     if report is not None:
         _write_report(str(report), summary)
     if not quiet:

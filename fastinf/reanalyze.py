@@ -22,6 +22,17 @@ ones by the two-proportion z test, ratio metrics by the delta method; CUPED
 where covariate sums are given. A row whose statistic is undefined (zero
 variance in both arms) has decision ``invalid`` and its ``reason``.
 
+**Unit-level input** (one row per unit: ``experiment_id``, ``variant``, one
+column per metric, optional ``pre_<metric>`` covariates; see
+:mod:`fastinf._unit_archive`) is aggregated chunk by chunk to the same
+sufficient statistics and analysed by the same path, so its columns above
+equal those of its aggregated archive; three columns follow ``reason``
+(:data:`UNIT_OUTPUT_COLUMNS`): ``mannwhitney_p_value`` and
+``boot_ci_low``/``boot_ci_high``, a bootstrap interval of the (unadjusted)
+difference of means at confidence ``1 - alpha`` (``bootstrap='poisson'`` by
+default, 999 resamples, seed 0; see :mod:`fastinf._unit_extras`), which
+depend on the seed and the experiment only, not on the chunking.
+
 How it runs: the archive is read in chunks of about ``chunk_rows`` rows, cut
 at experiment boundaries (an experiment straddling a batch is carried into
 the next chunk), so memory is bounded by the chunk, not the archive; the
@@ -44,40 +55,48 @@ file, in ``OUTPUT.skipped.csv``.
 
 from __future__ import annotations
 
-import difflib
-import math
 import os
 import time
-import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from fastinf._analyzer import (  # _FLOAT_COLUMNS, _output_schema: for tests and fastinf.dask
+    _FLOAT_COLUMNS,  # noqa: F401
+    OUTPUT_COLUMNS,
+    UNIT_OUTPUT_COLUMNS,
+    _Analyzer,
+    _Chunk,
+    _output_schema,  # noqa: F401
+)
+from fastinf._reanalyze_config import _choice, _Options, _options_iv, load_config, load_metrics
+from fastinf._streaming import (
+    _chunks,
+    _locator,
+    _make_progress,
+    _Output,
+    _SeenIds,
+    _write_skipped,
+)
+from fastinf._unit_archive import UnitChunk, UnitLayout, check_unit_schema
 from fastinf.archive import (
-    METRIC_TYPES,
     ArchiveError,
-    Grouped,
     Layout,
-    MetricSpec,
-    MetricTable,
-    Source,
     check_schema,
+    detect_schema,
     find_sources,
-    group_chunk,
-    iter_batches,
     normalize,
-    parse_metrics,
     read_schema,
 )
-from fastinf.progress import Progress
 
 __all__ = [
     "ArchiveError",
     "DEFAULT_CHUNK_ROWS",
     "OUTPUT_COLUMNS",
     "RunSummary",
+    "UNIT_OUTPUT_COLUMNS",
     "load_config",
     "load_metrics",
     "reanalyze",
@@ -86,39 +105,6 @@ __all__ = [
 
 #: Rows per chunk by default (a few hundred MB at most, all temporaries included).
 DEFAULT_CHUNK_ROWS = 1 << 18
-
-_FLOAT_COLUMNS = (
-    ("control_n", "control_n"), ("treatment_n", "treatment_n"),
-    ("control_estimate", "control_estimate"), ("treatment_estimate", "treatment_estimate"),
-    ("estimate", "difference"), ("ci_low", "ci_low"), ("ci_high", "ci_high"),
-    ("relative_difference", "relative_difference"), ("relative_ci_low", "relative_ci_low"),
-    ("relative_ci_high", "relative_ci_high"), ("statistic", "statistic"), ("df", "df"),
-    ("p_value", "p_value"), ("p_value_adjusted", "p_value_adjusted"),
-    ("effect_size", "effect_size"), ("srm_p_value", "srm_p_value"), ("theta", "theta"),
-    ("variance_reduction", "variance_reduction"),
-)
-_BOOL_COLUMNS = ("significant", "guardrail_violated")
-#: Names of the output columns, in order.
-OUTPUT_COLUMNS = (
-    "experiment_id", "metric", "variant", "metric_type",
-    *(name for name, _ in _FLOAT_COLUMNS), *_BOOL_COLUMNS, "decision", "reason",
-)
-_ALTERNATIVES = ("two-sided", "greater", "less")
-_FAMILIES = ("experiment", "experiment-treatment", "metric", "all")
-
-
-def _output_schema(id_type: str) -> Any:
-    import pyarrow as pa
-
-    fields = [
-        ("experiment_id", pa.int64() if id_type == "int64" else pa.string()),
-        ("metric", pa.string()), ("variant", pa.string()), ("metric_type", pa.string()),
-        *((name, pa.float64()) for name, _ in _FLOAT_COLUMNS),
-        *((name, pa.bool_()) for name in _BOOL_COLUMNS),
-        ("decision", pa.string()), ("reason", pa.string()),
-    ]
-    return pa.schema(fields)
-
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -147,6 +133,9 @@ class RunSummary:
     notes : tuple of str
         Remarks worth a user's attention (e.g. a guardrail metric that no
         experiment has).
+    bootstrap : str or None
+        Unit-level input: the bootstrap method of the intervals (with
+        ``n_resamples`` and ``seed``); None for sufficient statistics.
     """
 
     input: str
@@ -166,6 +155,9 @@ class RunSummary:
     seconds: float = 0.0
     rows_per_second: float = 0.0
     notes: tuple[str, ...] = ()
+    bootstrap: str | None = None
+    n_resamples: int = 0
+    seed: int = 0
 
     def __str__(self) -> str:
         lines = [
@@ -180,296 +172,15 @@ class RunSummary:
                          f"(listed in {self.skipped_path})")
         if self.invalid_rows:
             lines.append(f"{self.invalid_rows:,} rows invalid (see their `reason`)")
+        if self.bootstrap is not None:
+            boot = ("no bootstrap" if self.bootstrap == "none" else
+                    f"{self.bootstrap} bootstrap intervals ({self.n_resamples:,} resamples, "
+                    f"seed {self.seed})")
+            lines.append(f"unit-level input: Mann-Whitney p-values, {boot}")
         lines.append(f"{self.seconds:.2f} s, {self.rows_per_second:,.0f} rows/s"
                      + (f", {self.passes} passes" if self.passes > 1 else ""))
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------
-# options
-
-
-@dataclass(frozen=True)
-class _Options:
-    control: str
-    spec: dict[str, MetricSpec]
-    guardrails: frozenset[str]
-    alpha: float
-    alternative: str
-    correction: str | None
-    family: str
-    cuped: bool
-    min_effect: float
-    relative_min_effect: bool
-    errors: str
-    chunk_rows: int
-
-
-def _choice(value: Any, name: str, choices: Sequence[str]) -> str:
-    if value not in choices:
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        more = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ArchiveError(f"`{name}` must be one of {', '.join(choices)}; got {value!r}{more}.")
-    return str(value)
-
-
-def _options_iv(
-    control: Any, metrics: Any, alpha: Any, alternative: Any, correction: Any, family: Any,
-    cuped: Any, min_effect: Any, relative_min_effect: Any, guardrails: Any, errors: Any,
-    chunk_rows: Any,
-) -> _Options:
-    from fastinf.multitest import _METHOD
-
-    if not isinstance(control, str) or not control:
-        raise ArchiveError("`control` must be the (non-empty) name of the control variant.")
-    if metrics is None:
-        spec: dict[str, MetricSpec] = {}
-    elif isinstance(metrics, Mapping):
-        spec = parse_metrics(metrics)
-    else:
-        spec = load_metrics(metrics)
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-        raise ArchiveError(f"`alpha` must be a number in (0, 1); got {alpha!r}.")
-    if correction in (None, "none"):
-        correction = None
-    elif correction not in _METHOD:
-        _choice(correction, "correction", ["none", *sorted(set(_METHOD.values()))])
-    for name, value in (("cuped", cuped), ("relative_min_effect", relative_min_effect)):
-        if not isinstance(value, bool):
-            raise ArchiveError(f"`{name}` must be True or False; got {value!r}.")
-    if (isinstance(min_effect, bool) or not isinstance(min_effect, (int, float))
-            or not math.isfinite(min_effect) or min_effect < 0):
-        raise ArchiveError(f"`min_effect` must be a number >= 0; got {min_effect!r}.")
-    if isinstance(guardrails, str):
-        guardrails = (guardrails,)
-    guardrails = tuple(guardrails)
-    if not all(isinstance(g, str) for g in guardrails):
-        raise ArchiveError("`guardrails` must be metric names.")
-    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
-        raise ArchiveError(f"`chunk_rows` must be a positive integer; got {chunk_rows!r}.")
-    return _Options(
-        control=control, spec=spec, guardrails=frozenset(guardrails), alpha=float(alpha),
-        alternative=_choice(alternative, "alternative", _ALTERNATIVES),
-        correction=None if correction is None else str(correction),
-        family=_choice(family, "family", _FAMILIES), cuped=cuped, min_effect=float(min_effect),
-        relative_min_effect=relative_min_effect, errors=_choice(errors, "errors", ("raise", "skip")),
-        chunk_rows=chunk_rows,
-    )
-
-
-def _read_mapping(path: str, what: str) -> dict[str, Any]:
-    import json
-
-    low = path.lower()
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as exc:
-        raise ArchiveError(f"{path}: cannot read the {what} ({exc.strerror or exc}).") from None
-    try:
-        if low.endswith(".toml"):
-            try:
-                import tomllib
-            except ImportError:  # Python < 3.11
-                import tomli as tomllib  # type: ignore[no-redef]
-            data = tomllib.loads(raw.decode("utf-8"))
-        elif low.endswith((".yaml", ".yml")):
-            try:
-                import yaml
-            except ImportError:
-                raise ArchiveError(
-                    f"{path}: reading YAML needs PyYAML (pip install pyyaml); or write the "
-                    f"{what} as TOML or JSON.") from None
-            data = yaml.safe_load(raw.decode("utf-8"))
-        elif low.endswith(".json"):
-            data = json.loads(raw.decode("utf-8"))
-        else:
-            raise ArchiveError(f"{path}: the {what} must be a .toml, .yaml/.yml or .json file.")
-    except ArchiveError:
-        raise
-    except Exception as exc:  # each parser has its own error class
-        raise ArchiveError(f"{path}: cannot parse the {what}: {exc}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ArchiveError(f"{path}: the {what} must be a table (a mapping) of settings.")
-    return data
-
-
-def load_metrics(path: Any) -> dict[str, MetricSpec]:
-    """Read a metrics spec (TOML, YAML or JSON): ``metric -> type`` or a table of settings.
-
-    Each metric maps to its type (``'binomial'``, ``'mean'``, ``'ratio'``) or
-    to a table with any of ``type``, ``guardrail`` (bool),
-    ``higher_is_better`` (bool) and ``min_effect`` (number >= 0). A file
-    whose only key is ``metrics`` holding such a table is read as that table.
-    """
-    path = os.fspath(path)
-    data = _read_mapping(path, "metrics spec")
-    if set(data) == {"metrics"} and isinstance(data["metrics"], Mapping):
-        data = dict(data["metrics"])
-    return parse_metrics(data, path)
-
-
-#: Keys of a config file: the options of :func:`reanalyze` and of the command.
-CONFIG_KEYS = (
-    "control", "metrics", "alpha", "alternative", "correction", "family", "cuped",
-    "min_effect", "relative_min_effect", "guardrails", "errors", "chunk_rows", "format",
-    "quiet", "report", "bootstrap_method", "n_resamples",
-)
-_CONFIG_ALIASES = {"sides": "alternative", "guardrail": "guardrails", "resamples": "n_resamples"}
-
-
-def load_config(path: Any) -> dict[str, Any]:
-    """Read a config file (TOML, YAML or JSON) holding the command's options.
-
-    Keys are the options' long names, with ``_`` or ``-`` (``alpha``,
-    ``alternative``, ``correction``, ``family``, ``cuped``, ``min_effect``,
-    ``relative_min_effect``, ``guardrails``, ``control``, ``metrics`` (a
-    spec file, relative to the config file, or an inline table),
-    ``errors``, ``chunk_rows``, ``format``, ``quiet``, ``report``,
-    ``bootstrap_method``, ``n_resamples``); a file whose only key is
-    ``reanalyze`` is read as that table. Returns a dict of those names.
-    """
-    path = os.fspath(path)
-    data = _read_mapping(path, "config file")
-    if set(data) == {"reanalyze"} and isinstance(data["reanalyze"], Mapping):
-        data = dict(data["reanalyze"])
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        name = str(key).replace("-", "_")
-        name = _CONFIG_ALIASES.get(name, name)
-        if name not in CONFIG_KEYS:
-            close = difflib.get_close_matches(name, CONFIG_KEYS, n=1)
-            more = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ArchiveError(f"{path}: unknown option {key!r}{more}.")
-        out[name] = value
-    m = out.get("metrics")
-    if isinstance(m, str) and not os.path.isabs(m):
-        out["metrics"] = os.path.join(os.path.dirname(os.path.abspath(path)), m)
-    if isinstance(m, Mapping):
-        parse_metrics(m, f"{path}: metrics")  # check it here, to name the file
-    return out
-
-
-# --------------------------------------------------------------------------
-# the analysis of one chunk
-
-
-@dataclass(frozen=True, eq=False)
-class _Chunk:
-    grouped: Grouped
-    parts: list[tuple[Any, Any]]  # (validated input, contrasts) per batch
-    p: np.ndarray  # raw p-value per output row
-    metric: np.ndarray  # global metric id per output row
-    treatment: np.ndarray  # treatment index (0-based) per output row
-    variant: np.ndarray  # chunk-local variant code per output row
-    mtype: np.ndarray  # metric type code per output row
-
-
-class _Analyzer:
-    """Checks, groups and analyses chunks with fixed options; owns the metric ids."""
-
-    def __init__(self, opts: _Options, layout: Layout) -> None:
-        self.opts = opts
-        self.layout = layout
-        self.metrics = MetricTable(opts.spec, opts.guardrails, opts.min_effect)
-        self.schema = _output_schema(layout.id_type)
-        self.metric_seen: set[int] = set()
-
-    def contrasts(self, table: Any, where: Any, *, clustered: bool, check_new: Any = None) -> _Chunk:
-        from fastinf.experiment import _analyze_iv, _contrasts
-
-        o = self.opts
-        g = group_chunk(
-            table, where, control=o.control, metrics=self.metrics, cuped=o.cuped,
-            layout=self.layout, errors="raise" if o.errors == "raise" else "skip",
-            clustered=clustered, check_new=check_new,
-        )
-        n = g.n_out
-        p = np.empty(n)
-        metric = np.empty(n, dtype=np.int64)
-        treatment = np.empty(n, dtype=np.int64)
-        variant = np.empty(n, dtype=np.int64)
-        mtype = np.empty(n, dtype=np.int8)
-        types = np.array(METRIC_TYPES)
-        min_eff = np.asarray(self.metrics.min_effects, dtype=np.float64)
-        hib = np.asarray(self.metrics.higher_is_better, dtype=bool)
-        guard = np.asarray(self.metrics.guardrail, dtype=bool)
-        parts = []
-        for b in g.batches:
-            s = b.stats
-            E, M, A = s["n"].shape
-            T = A - 1
-            iv = _analyze_iv(
-                s["n"], s["sum"], s["sum_sq"], types[b.metric_type], s.get("cov_sum"),
-                s.get("cov_sum_sq"), s.get("cross_sum"), s.get("den_sum"), s.get("den_sum_sq"),
-                s.get("num_den_sum"), o.alpha, o.alternative, 0.0, False,
-                min_eff[b.metric_id], o.relative_min_effect, hib[b.metric_id],
-                guard[b.metric_id], None, "experiment", None, "coerce",
-            )
-            c = _contrasts(iv)
-            parts.append((iv, c))
-            p[b.dest] = c.p.reshape(-1)
-            metric[b.dest] = np.repeat(b.metric_id.reshape(-1), T)
-            treatment[b.dest] = np.tile(np.arange(T), E * M)
-            variant[b.dest] = np.repeat(b.variant, M, axis=0).reshape(-1)
-            mtype[b.dest] = np.repeat(b.metric_type.reshape(-1), T)
-        return _Chunk(g, parts, p, metric, treatment, variant, mtype)
-
-    def labels(self, ch: _Chunk) -> np.ndarray:
-        """Family label of each output row (within the chunk for the experiment families)."""
-        fam = self.opts.family
-        if fam == "experiment":
-            return ch.grouped.out_experiment
-        if fam == "experiment-treatment":
-            width = int(ch.treatment.max(initial=0)) + 1
-            return ch.grouped.out_experiment * width + ch.treatment
-        if fam == "metric":
-            return ch.metric
-        return np.zeros(ch.p.size, dtype=np.int64)
-
-    def adjust(self, p: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        from fastinf.experiment import _adjust_labels
-
-        if self.opts.correction is None or p.size == 0:
-            return p.copy()
-        return _adjust_labels(p, labels, self.opts.correction)
-
-    def finish(self, ch: _Chunk, p_adj: np.ndarray) -> Any:
-        """The output table of a chunk, deciding with the adjusted p-values ``p_adj``."""
-        import pyarrow as pa
-
-        from fastinf.experiment import DECISIONS, REASONS, _decide
-
-        n = ch.p.size
-        out = {name: np.empty(n) for name, _ in _FLOAT_COLUMNS}
-        flags = {name: np.empty(n, dtype=bool) for name in _BOOL_COLUMNS}
-        decision = np.empty(n, dtype=np.int8)
-        reason = np.empty(n, dtype=np.int8)
-        adjusted = self.opts.correction is not None
-        for b, (iv, c) in zip(ch.grouped.batches, ch.parts, strict=True):
-            res = _decide(iv, c, p_adj[b.dest], adjusted)
-            for name, src in _FLOAT_COLUMNS:
-                out[name][b.dest] = getattr(res, src)
-            for name in _BOOL_COLUMNS:
-                flags[name][b.dest] = getattr(res, name)
-            decision[b.dest] = res.decision
-            reason[b.dest] = res.reason
-        self.metric_seen.update(int(m) for m in ch.grouped.metric_ids)
-        g = ch.grouped
-        cols = [
-            g.experiment_ids.take(pa.array(g.out_experiment)),
-            pa.array(self.metrics.names, pa.string()).take(pa.array(ch.metric)),
-            g.variant_names.take(pa.array(ch.variant)),
-            pa.array(METRIC_TYPES, pa.string()).take(pa.array(ch.mtype)),
-            *(pa.array(out[name]) for name, _ in _FLOAT_COLUMNS),
-            *(pa.array(flags[name]) for name in _BOOL_COLUMNS),
-            pa.array(DECISIONS, pa.string()).take(pa.array(decision)),
-            pa.array(REASONS, pa.string()).take(pa.array(reason)),
-        ]
-        return pa.Table.from_arrays(cols, schema=self.schema)
 
 
 # --------------------------------------------------------------------------
@@ -491,6 +202,9 @@ def reanalyze_table(
     guardrails: Iterable[str] = (),
     errors: str = "raise",
     skipped: list[tuple[Any, str, str]] | None = None,
+    bootstrap: str = "poisson",
+    n_resamples: int = 999,
+    seed: int = 0,
 ) -> Any:
     """Re-analyse an in-memory archive: a :class:`pyarrow.Table` in, a Table out.
 
@@ -498,9 +212,10 @@ def reanalyze_table(
     ----------
     table : pyarrow.Table
         Rows in the sufficient-statistics schema of :mod:`fastinf.archive`
-        (anything :func:`pyarrow.table` accepts). Unlike the files read by
+        or the unit-level schema of :mod:`fastinf._unit_archive` (anything
+        :func:`pyarrow.table` accepts). Unlike the files read by
         :func:`reanalyze`, it need not be clustered by experiment.
-    control, metrics, alpha, alternative, correction, family, cuped, min_effect, relative_min_effect, guardrails, errors
+    control, metrics, alpha, alternative, correction, family, cuped, min_effect, relative_min_effect, guardrails, errors, bootstrap, n_resamples, seed
         As for :func:`reanalyze`.
     skipped : list, optional
         With ``errors='skip'`` (where it is required), receives
@@ -509,8 +224,9 @@ def reanalyze_table(
     Returns
     -------
     pyarrow.Table
-        The columns :data:`OUTPUT_COLUMNS`, one row per experiment x metric
-        x treatment.
+        The columns :data:`OUTPUT_COLUMNS` (unit-level input:
+        :data:`UNIT_OUTPUT_COLUMNS`), one row per experiment x metric x
+        treatment.
 
     Examples
     --------
@@ -530,7 +246,8 @@ def reanalyze_table(
     import pyarrow as pa
 
     opts = _options_iv(control, metrics, alpha, alternative, correction, family, cuped,
-                       min_effect, relative_min_effect, guardrails, errors, 1)
+                       min_effect, relative_min_effect, guardrails, errors, 1, bootstrap,
+                       n_resamples, seed)
     if opts.errors == "skip" and skipped is None:
         raise ArchiveError("with errors='skip', pass a list as `skipped` to receive the "
                            "experiments left out.")
@@ -540,187 +257,37 @@ def reanalyze_table(
         except (TypeError, ValueError, pa.ArrowException) as exc:
             raise ArchiveError(f"`table` must be a pyarrow Table (or convertible): {exc}") from None
     where_name = "<table>"
-    layout = check_schema(table.schema, where_name, spec_types=bool(opts.spec))
+    layout = _layout_of(table.schema, where_name, opts)
     if table.num_rows == 0:
         raise ArchiveError(f"{where_name}: the input has no rows.")
     an = _Analyzer(opts, layout)
-    ch = an.contrasts(normalize(table, layout), lambda r: (where_name, r + 1), clustered=False)
+    where = lambda r: (where_name, r + 1)  # noqa: E731
+    uc = None
+    if isinstance(layout, UnitLayout):
+        ch, uc = an.unit_contrasts(layout.normalize(table), where, clustered=False)
+    else:
+        ch = an.contrasts(normalize(table, layout), where, clustered=False)
     if skipped is not None:
         skipped.extend(ch.grouped.bad)
-    return an.finish(ch, an.adjust(ch.p, an.labels(ch)))
+    return an.finish(ch, an.adjust(ch.p, an.labels(ch)), uc)
+
+
+def _layout_of(schema: Any, where: str, opts: _Options, csv: bool = False) -> Layout | UnitLayout:
+    """The layout of a source: sufficient statistics, or unit-level rows."""
+    if detect_schema(list(schema.names)) == "unit":
+        return check_unit_schema(schema, where, spec=opts.spec, cuped=opts.cuped, csv=csv)
+    return check_schema(schema, where, spec_types=bool(opts.spec), csv=csv)
 
 
 # --------------------------------------------------------------------------
-# streaming
+# the run
 
-
-class _SeenIds:
-    """The experiment ids already processed: sorted int64 runs merged like an LSM tree.
-
-    Integer ids are kept as themselves; string ids as their 64-bit hash (a
-    false "seen again" needs a hash collision: odds about ``n**2 / 2**65``).
-    8 bytes per experiment.
-    """
-
-    def __init__(self) -> None:
-        self.levels: list[np.ndarray] = []
-
-    @staticmethod
-    def keys(ids: Any) -> np.ndarray:
-        import pyarrow as pa
-
-        if pa.types.is_integer(ids.type):
-            return np.asarray(ids.to_numpy(), dtype=np.int64)
-        return np.fromiter(map(hash, ids.to_pylist()), dtype=np.int64, count=len(ids))
-
-    def first_seen(self, ids: Any) -> int:
-        """Index of the first of ``ids`` seen before (-1: none); then remember them all."""
-        keys = self.keys(ids)
-        hit = np.zeros(keys.size, dtype=bool)
-        for level in self.levels:
-            i = np.minimum(np.searchsorted(level, keys), level.size - 1)
-            hit |= level[i] == keys
-        new = np.unique(keys)
-        self.levels.append(new)
-        while len(self.levels) > 1 and self.levels[-2].size <= 2 * self.levels[-1].size:
-            last = self.levels.pop()
-            self.levels[-1] = np.union1d(self.levels[-1], last)
-        return int(np.argmax(hit)) if hit.any() else -1
-
-
-def _trailing_start(table: Any) -> int:
-    """Row where the last experiment of ``table`` begins (its rows may continue)."""
-    import pyarrow.compute as pc
-
-    ids = table.column("experiment_id")
-    last = ids[len(ids) - 1]
-    other = np.asarray(pc.not_equal(ids, last).to_numpy(zero_copy_only=False), dtype=bool)
-    idx = np.flatnonzero(other)
-    return int(idx[-1]) + 1 if idx.size else 0
-
-
-def _chunks(
-    sources: Sequence[Source], layout: Layout, chunk_rows: int, on_batch: Any
-) -> Iterator[tuple[Any, list[tuple[int, int, int]]]]:
-    """Chunks of whole experiments: ``(table, pieces)``.
-
-    ``pieces`` are ``(first chunk row, source index, its row in the source)``
-    for each run of rows from one source.
-    """
-    import pyarrow as pa
-
-    pending: list[Any] = []
-    pieces: list[tuple[int, int, int]] = []
-    rows = 0
-    source_row = [0] * len(sources)
-    for batch, si, done in iter_batches(sources, layout, max(1, min(chunk_rows, 1 << 16))):
-        k = batch.num_rows
-        on_batch(k, done)
-        if k == 0:
-            continue
-        pieces.append((rows, si, source_row[si]))
-        source_row[si] += k
-        pending.append(batch)
-        rows += k
-        if rows < chunk_rows:
-            continue
-        table = pa.concat_tables(pending)
-        cut = _trailing_start(table)
-        if cut == 0:  # one experiment so far: keep reading
-            continue
-        ends = [p[0] for p in pieces[1:]] + [rows]
-        head = [p for p in pieces if p[0] < cut]
-        tail = [(max(s, cut) - cut, i, r + max(cut - s, 0))
-                for (s, i, r), end in zip(pieces, ends, strict=True) if end > cut]
-        yield table.slice(0, cut), head
-        rest = table.slice(cut).combine_chunks()
-        pending, pieces, rows = [rest], tail, rest.num_rows
-    if rows:
-        yield pa.concat_tables(pending), pieces
-
-
-def _locator(sources: Sequence[Source], pieces: list[tuple[int, int, int]]) -> Any:
-    starts = np.array([p[0] for p in pieces], dtype=np.int64)
-
-    def where(row: int) -> tuple[str, int]:
-        i = int(np.searchsorted(starts, row, side="right")) - 1
-        s, si, r = pieces[i]
-        return sources[si].path, r + row - s + 1
-
-    return where
-
-
-class _Output:
-    """An output file written under a temporary name and renamed when complete."""
-
-    def __init__(self, path: str, fmt: str, schema: Any) -> None:
-        import pyarrow.csv as pacsv
-        import pyarrow.parquet as pq
-
-        folder, name = os.path.split(os.path.abspath(path))
-        self.path = path
-        self.tmp = os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            # Dictionary-encode the string columns only: trying it on the float
-            # columns costs more than the rest of the write.
-            strings = [f.name for f in schema if f.type == "string"]
-            self.writer: Any = (pq.ParquetWriter(self.tmp, schema, use_dictionary=strings)
-                                if fmt == "parquet" else pacsv.CSVWriter(self.tmp, schema))
-        except OSError as exc:
-            self._remove()
-            raise ArchiveError(f"{path}: cannot write the output ({exc}).") from None
-
-    def write(self, table: Any) -> None:
-        self.writer.write_table(table)
-
-    def commit(self) -> None:
-        self.writer.close()
-        os.replace(self.tmp, self.path)
-
-    def abort(self) -> None:
-        try:
-            self.writer.close()
-        except Exception:  # noqa: S110 - already failing; the file is removed next
-            pass
-        self._remove()
-
-    def _remove(self) -> None:
-        try:
-            os.unlink(self.tmp)
-        except FileNotFoundError:
-            pass
-
-
-def _write_skipped(path: str, bad: list[tuple[Any, str, str]]) -> None:
-    import pyarrow as pa
-
-    table = pa.table({
-        "experiment_id": pa.array([str(b[0]) for b in bad], pa.string()),
-        "reason": pa.array([b[1] for b in bad], pa.string()),
-        "file": pa.array([b[2] for b in bad], pa.string()),
-    })
-    out = _Output(path, "csv", table.schema)
-    try:
-        out.write(table)
-        out.commit()
-    except BaseException:
-        out.abort()
-        raise
 
 
 def _output_format(output: str, fmt: str | None) -> str:
     if fmt is None:
         return "csv" if output.lower().endswith(".csv") else "parquet"
     return _choice(fmt, "format", ("parquet", "csv"))
-
-
-def _make_progress(progress: Any, total: float) -> Progress:
-    if isinstance(progress, Progress):
-        progress.total = total if progress.total is None else progress.total
-        return progress
-    if progress is None:
-        return Progress(total)
-    return Progress(total, enabled=bool(progress))
 
 
 def reanalyze(
@@ -741,6 +308,9 @@ def reanalyze(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     format: str | None = None,  # noqa: A002 - the option's name
     progress: Any = None,
+    bootstrap: str = "poisson",
+    n_resamples: int = 999,
+    seed: int = 0,
 ) -> RunSummary:
     """Re-analyse an archive of experiments, streaming it chunk by chunk to ``output``.
 
@@ -749,7 +319,8 @@ def reanalyze(
     input : str or path
         A Parquet file, a folder of Parquet/CSV files (searched recursively,
         read in sorted path order), a glob pattern, or a CSV file (``.csv``,
-        ``.csv.gz``), in the schema of :mod:`fastinf.archive`, clustered by
+        ``.csv.gz``), in the schema of :mod:`fastinf.archive` or the
+        unit-level schema of :mod:`fastinf._unit_archive`, clustered by
         experiment.
     output : str or path
         The output file (Parquet, or CSV for a ``.csv`` name or
@@ -790,6 +361,17 @@ def reanalyze(
         Output format; by default from the output's suffix.
     progress : bool or Progress, optional
         A progress bar on standard error: by default when it is a terminal.
+    bootstrap : {'poisson', 'percentile', 'basic', 'BCa', 'none'}
+        Unit-level input: the interval of ``boot_ci_low``/``boot_ci_high``.
+        'poisson' (the default): the mergeable Poisson-bootstrap percentile
+        interval of :mod:`fastinf.units`, one parallel call per chunk; the
+        others: :func:`fastinf.bootstrap` with multinomial resampling, one
+        call per experiment (slower on many small experiments); 'none': NaN.
+    n_resamples : int
+        Unit-level input: bootstrap resamples (999).
+    seed : int
+        Unit-level input: the bootstrap's seed (0): the same seed gives the
+        same intervals, whatever the chunking or the order of the files.
 
     Returns
     -------
@@ -817,16 +399,21 @@ def reanalyze(
     """
     t0 = time.perf_counter()
     opts = _options_iv(control, metrics, alpha, alternative, correction, family, cuped,
-                       min_effect, relative_min_effect, guardrails, errors, chunk_rows)
+                       min_effect, relative_min_effect, guardrails, errors, chunk_rows,
+                       bootstrap, n_resamples, seed)
     in_text = os.fspath(input)
     out_path = os.fspath(output)
     fmt = _output_format(out_path, format)
     sources = find_sources(in_text)
-    layout: Layout | None = None
+    layout: Any = None
     checked = []
     for src in sources:
         schema, src = read_schema(src)
-        lay = check_schema(schema, src.path, spec_types=bool(opts.spec), csv=src.kind == "csv")
+        lay: Any = _layout_of(schema, src.path, opts, csv=src.kind == "csv")
+        if layout is not None and type(lay) is not type(layout):
+            raise ArchiveError(
+                f"{src.path}: the files mix unit-level rows and sufficient statistics; give "
+                "one kind at a time.")
         layout = lay if layout is None else layout.merge(lay)
         checked.append(src)
     sources = checked
@@ -857,23 +444,28 @@ def reanalyze(
         bar.update(state["base"] + done, rows=int(state["rows"]),
                    experiments=int(state["experiments"]))
 
-    def run_pass(label: str) -> Iterator[_Chunk]:
+    def run_pass(label: str) -> Iterator[tuple[_Chunk, UnitChunk | None]]:
         seen = _SeenIds()
         state["rows"] = 0
         state["experiments"] = 0
         bar.label = label
         for table, pieces in _chunks(sources, layout, opts.chunk_rows, on_batch):
-            ch = an.contrasts(table, _locator(sources, pieces), clustered=True,
-                              check_new=seen.first_seen)
+            where = _locator(sources, pieces)
+            uc = None
+            if an.units is not None:
+                ch, uc = an.unit_contrasts(table, where, clustered=True,
+                                           check_new=seen.first_seen)
+            else:
+                ch = an.contrasts(table, where, clustered=True, check_new=seen.first_seen)
             state["experiments"] += ch.grouped.experiments + len(ch.grouped.bad)
-            yield ch
+            yield ch, uc
 
     out: _Output | None = None
     try:
         global_adj = None
         if passes == 2:
             ps, labels = [], []
-            for ch in run_pass("pass 1/2"):
+            for ch, _ in run_pass("pass 1/2"):
                 ps.append(ch.p)
                 labels.append(an.labels(ch).astype(np.int32 if opts.family == "metric" else np.int8))
             state["base"] = total / 2
@@ -887,7 +479,7 @@ def reanalyze(
         counts = dict(experiments=0, output_rows=0, significant=0)
         decisions: dict[str, int] = {}
         bad: list[tuple[Any, str, str]] = []
-        for ch in run_pass("pass 2/2" if passes == 2 else ""):
+        for ch, uc in run_pass("pass 2/2" if passes == 2 else ""):
             n_out = ch.p.size
             if global_adj is not None:
                 if offset + n_out > global_adj.size:
@@ -896,7 +488,7 @@ def reanalyze(
             else:
                 p_adj = an.adjust(ch.p, an.labels(ch))
             offset += n_out
-            table = an.finish(ch, p_adj)
+            table = an.finish(ch, p_adj) if uc is None else an.finish(ch, p_adj, uc)
             out.write(table)
             bad += ch.grouped.bad
             counts["experiments"] += ch.grouped.experiments
@@ -936,7 +528,8 @@ def reanalyze(
         ship=decisions.get("ship", 0), invalid_rows=decisions.get("invalid", 0),
         decisions={d: decisions.get(d, 0) for d in DECISIONS}, passes=passes,
         seconds=seconds, rows_per_second=state["rows"] * passes / seconds if seconds > 0 else 0.0,
-        notes=tuple(notes),
+        notes=tuple(notes), bootstrap=opts.bootstrap if an.units is not None else None,
+        n_resamples=opts.n_resamples, seed=opts.seed,
     )
 
 

@@ -149,7 +149,7 @@ def test_inline_metrics_in_a_toml_config(good, tmp_path, capsys):
     (lambda t: pa.concat_tables([t, t.slice(0, 4)]),
      r"in.parquet \(row 25\): experiment 'x0' appears again after its rows ended"),
     (lambda t: pa.table({"experiment_id": ["a"], "variant": ["control"], "revenue": [1.0]}),
-     r"in.parquet: .*unit-level rows .*not supported yet"),
+     r"in.parquet \(row 1\): experiment 'a': column 'variant': only the variant 'control'"),
 ])
 def test_bad_input_exits_2_naming_file_column_and_experiment(tmp_path, capsys, table_change, match):
     path = _write(tmp_path, table_change(_archive()))

@@ -498,7 +498,9 @@ def test_bad_schema_and_options():
             ["experiment_id", "metric", "varaint", "n", "sum", "sum_sq", "metric_type"]))
     with pytest.raises(ArchiveError, match=r"column 'n' must be numeric; it holds string"):
         R.reanalyze_table(_small(n=["1", "2", "3", "4"]))
-    with pytest.raises(ArchiveError, match=r"unit-level rows .* not supported yet"):
+    # Unit-level rows are recognised (tests/test_units.py has their checks).
+    with pytest.raises(ArchiveError, match=r"experiment 1: column 'variant': only the variant "
+                       r"'control', no treatment to compare"):
         R.reanalyze_table(pa.table({"experiment_id": [1], "variant": ["control"], "revenue": [1.0]}))
     with pytest.raises(ArchiveError, match=r"missing column 'metric_type' \(or give a metrics spec"):
         R.reanalyze_table(_small().drop_columns(["metric_type"]))

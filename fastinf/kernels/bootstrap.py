@@ -807,3 +807,58 @@ def centres(values, offsets):  # type: ignore[no-untyped-def]
             continue
         out[j, e] = nearest(values, lo, hi, s / k, np.inf)
     return out
+
+
+@jit(parallel=True)
+def poisson_group_sums(values, offsets, keys, first_unit, centres, seed, n_resamples, blocks, out):  # type: ignore[no-untyped-def]
+    """Poisson-weighted ``(sum w, sum w u, sum w u**2)`` of many groups, ``out[g, b]``.
+
+    Group ``g`` is ``values[offsets[g]:offsets[g + 1]]``, its unit ``i`` is
+    unit ``first_unit[g] + i`` of the stream ``stream_key(seed, keys[g], b)``
+    and ``u = x - centres[g]``: per group, the same sums (same weights, same
+    order of additions) as :func:`poisson_partial_sums`. Tasks
+    ``t = g * n_resamples + b`` run in the equal-cost ``blocks``; two units
+    share one 64-bit word, so each word is mixed once.
+    """
+    for k in prange(blocks.size - 1):
+        for t in range(blocks[k], blocks[k + 1]):
+            g = t // n_resamples
+            b = t - g * n_resamples
+            key = stream_key(seed, keys[g], b)
+            lo = offsets[g]
+            n = offsets[g + 1] - lo
+            c = centres[g]
+            f = first_unit[g]
+            cnt = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            i = 0
+            if n > 0 and f & 1:  # an odd first unit: the high half of its word
+                w = np.float64(poisson1(key, f))
+                u = values[lo] - c
+                cnt += w
+                s1 += w * u
+                s2 += w * u * u
+                i = 1
+            while i + 1 < n:
+                z = draw64(key, (f + i) >> 1)
+                w = np.float64(poisson_of(z & _LOW32))
+                u = values[lo + i] - c
+                cnt += w
+                s1 += w * u
+                s2 += w * u * u
+                w = np.float64(poisson_of(z >> _S32))
+                u = values[lo + i + 1] - c
+                cnt += w
+                s1 += w * u
+                s2 += w * u * u
+                i += 2
+            if i < n:
+                w = np.float64(poisson1(key, f + i))
+                u = values[lo + i] - c
+                cnt += w
+                s1 += w * u
+                s2 += w * u * u
+            out[g, b, 0] = cnt
+            out[g, b, 1] = s1
+            out[g, b, 2] = s2

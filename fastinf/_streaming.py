@@ -1,0 +1,184 @@
+"""Streaming an archive for ``fastinf reanalyze``: chunks of whole experiments, atomic output.
+
+:func:`_chunks` cuts the batches of an archive into chunks of whole
+experiments (an experiment straddling a batch is carried into the next
+chunk); :class:`_SeenIds` remembers the experiments already processed, to
+catch an archive that is not clustered by experiment; :class:`_Output`
+writes under a temporary name and renames when complete, so an interrupted
+run leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from fastinf.archive import ArchiveError, Layout, Source, iter_batches
+from fastinf.progress import Progress
+
+
+class _SeenIds:
+    """The experiment ids already processed: sorted int64 runs merged like an LSM tree.
+
+    Integer ids are kept as themselves; string ids as their 64-bit hash (a
+    false "seen again" needs a hash collision: odds about ``n**2 / 2**65``).
+    8 bytes per experiment.
+    """
+
+    def __init__(self) -> None:
+        self.levels: list[np.ndarray] = []
+
+    @staticmethod
+    def keys(ids: Any) -> np.ndarray:
+        import pyarrow as pa
+
+        if pa.types.is_integer(ids.type):
+            return np.asarray(ids.to_numpy(), dtype=np.int64)
+        return np.fromiter(map(hash, ids.to_pylist()), dtype=np.int64, count=len(ids))
+
+    def first_seen(self, ids: Any) -> int:
+        """Index of the first of ``ids`` seen before (-1: none); then remember them all."""
+        keys = self.keys(ids)
+        hit = np.zeros(keys.size, dtype=bool)
+        for level in self.levels:
+            i = np.minimum(np.searchsorted(level, keys), level.size - 1)
+            hit |= level[i] == keys
+        new = np.unique(keys)
+        self.levels.append(new)
+        while len(self.levels) > 1 and self.levels[-2].size <= 2 * self.levels[-1].size:
+            last = self.levels.pop()
+            self.levels[-1] = np.union1d(self.levels[-1], last)
+        return int(np.argmax(hit)) if hit.any() else -1
+
+
+def _trailing_start(table: Any) -> int:
+    """Row where the last experiment of ``table`` begins (its rows may continue)."""
+    import pyarrow.compute as pc
+
+    ids = table.column("experiment_id")
+    last = ids[len(ids) - 1]
+    other = np.asarray(pc.not_equal(ids, last).to_numpy(zero_copy_only=False), dtype=bool)
+    idx = np.flatnonzero(other)
+    return int(idx[-1]) + 1 if idx.size else 0
+
+
+def _chunks(
+    sources: Sequence[Source], layout: Layout, chunk_rows: int, on_batch: Any
+) -> Iterator[tuple[Any, list[tuple[int, int, int]]]]:
+    """Chunks of whole experiments: ``(table, pieces)``.
+
+    ``pieces`` are ``(first chunk row, source index, its row in the source)``
+    for each run of rows from one source.
+    """
+    import pyarrow as pa
+
+    pending: list[Any] = []
+    pieces: list[tuple[int, int, int]] = []
+    rows = 0
+    source_row = [0] * len(sources)
+    for batch, si, done in iter_batches(sources, layout, max(1, min(chunk_rows, 1 << 16))):
+        k = batch.num_rows
+        on_batch(k, done)
+        if k == 0:
+            continue
+        pieces.append((rows, si, source_row[si]))
+        source_row[si] += k
+        pending.append(batch)
+        rows += k
+        if rows < chunk_rows:
+            continue
+        table = pa.concat_tables(pending)
+        cut = _trailing_start(table)
+        if cut == 0:  # one experiment so far: keep reading
+            continue
+        ends = [p[0] for p in pieces[1:]] + [rows]
+        head = [p for p in pieces if p[0] < cut]
+        tail = [(max(s, cut) - cut, i, r + max(cut - s, 0))
+                for (s, i, r), end in zip(pieces, ends, strict=True) if end > cut]
+        yield table.slice(0, cut), head
+        rest = table.slice(cut).combine_chunks()
+        pending, pieces, rows = [rest], tail, rest.num_rows
+    if rows:
+        yield pa.concat_tables(pending), pieces
+
+
+def _locator(sources: Sequence[Source], pieces: list[tuple[int, int, int]]) -> Any:
+    starts = np.array([p[0] for p in pieces], dtype=np.int64)
+
+    def where(row: int) -> tuple[str, int]:
+        i = int(np.searchsorted(starts, row, side="right")) - 1
+        s, si, r = pieces[i]
+        return sources[si].path, r + row - s + 1
+
+    return where
+
+
+class _Output:
+    """An output file written under a temporary name and renamed when complete."""
+
+    def __init__(self, path: str, fmt: str, schema: Any) -> None:
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        folder, name = os.path.split(os.path.abspath(path))
+        self.path = path
+        self.tmp = os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            # Dictionary-encode the string columns only: trying it on the float
+            # columns costs more than the rest of the write.
+            strings = [f.name for f in schema if f.type == "string"]
+            self.writer: Any = (pq.ParquetWriter(self.tmp, schema, use_dictionary=strings)
+                                if fmt == "parquet" else pacsv.CSVWriter(self.tmp, schema))
+        except OSError as exc:
+            self._remove()
+            raise ArchiveError(f"{path}: cannot write the output ({exc}).") from None
+
+    def write(self, table: Any) -> None:
+        self.writer.write_table(table)
+
+    def commit(self) -> None:
+        self.writer.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        try:
+            self.writer.close()
+        except Exception:  # noqa: S110 - already failing; the file is removed next
+            pass
+        self._remove()
+
+    def _remove(self) -> None:
+        try:
+            os.unlink(self.tmp)
+        except FileNotFoundError:
+            pass
+
+
+def _write_skipped(path: str, bad: list[tuple[Any, str, str]]) -> None:
+    import pyarrow as pa
+
+    table = pa.table({
+        "experiment_id": pa.array([str(b[0]) for b in bad], pa.string()),
+        "reason": pa.array([b[1] for b in bad], pa.string()),
+        "file": pa.array([b[2] for b in bad], pa.string()),
+    })
+    out = _Output(path, "csv", table.schema)
+    try:
+        out.write(table)
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
+
+
+def _make_progress(progress: Any, total: float) -> Progress:
+    if isinstance(progress, Progress):
+        progress.total = total if progress.total is None else progress.total
+        return progress
+    if progress is None:
+        return Progress(total)
+    return Progress(total, enabled=bool(progress))

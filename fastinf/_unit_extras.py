@@ -1,0 +1,149 @@
+"""The unit-level columns of ``fastinf reanalyze``: a rank test and bootstrap intervals.
+
+For each output row (experiment x metric x treatment) of a unit-level chunk
+(:class:`fastinf._unit_archive.UnitChunk`):
+
+* ``mannwhitney_p_value``: :func:`fastinf.ranks.mannwhitneyu` of the
+  treatment's units against the control's (``method='auto'``, continuity
+  correction, the run's ``alternative``), one batched call per chunk;
+* ``boot_ci_low``, ``boot_ci_high``: a bootstrap interval of the difference
+  of means (treatment minus control) at confidence ``1 - alpha``:
+
+  - ``'poisson'``: the mergeable Poisson-bootstrap percentile interval of
+    :mod:`fastinf.units` (arm ``(experiment_id, metric, variant)`` resampled
+    from the stream :func:`fastinf.units.experiment_keys` gives it); one
+    parallel call per chunk;
+  - ``'percentile'``, ``'basic'``, ``'BCa'``: :func:`fastinf.bootstrap`
+    with ``statistic='mean_diff'`` and multinomial resampling, one call per
+    experiment (its rows as a Ragged batch, in output order) seeded with
+    :func:`fastinf.units.experiment_seed`.
+
+Either way an experiment's intervals depend on the seed and the experiment
+alone: not on the chunk it was read in, nor on the other experiments.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from fastinf._unit_archive import UnitChunk
+
+__all__ = ["BOOTSTRAP_METHODS", "EXTRA_COLUMNS", "unit_columns"]
+
+#: Values of ``bootstrap`` (case-insensitive; 'bca' is 'BCa').
+BOOTSTRAP_METHODS = ("none", "poisson", "percentile", "basic", "BCa")
+#: The columns unit-level input adds to the output.
+EXTRA_COLUMNS = ("mannwhitney_p_value", "boot_ci_low", "boot_ci_high")
+
+
+def _ragged(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> Any:
+    from fastinf.ragged import Ragged
+
+    idx = np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
+    return Ragged(values[idx], np.r_[0, np.cumsum(sizes)].astype(np.int64))
+
+
+def unit_columns(
+    uc: UnitChunk, experiment: np.ndarray, metric: np.ndarray, treatment_arm: np.ndarray,
+    metric_names: tuple[str, ...], *, alpha: float, alternative: str, bootstrap: str,
+    n_resamples: int, seed: int,
+) -> dict[str, np.ndarray]:
+    """The :data:`EXTRA_COLUMNS` of output rows given by experiment, metric and treatment arm.
+
+    ``experiment`` indexes ``uc.experiment_ids``, ``metric`` the layout's
+    metrics, ``treatment_arm`` the chunk's arms; rows of one experiment are
+    contiguous.
+    """
+    from fastinf.ranks import mannwhitneyu
+
+    n = experiment.size
+    out = {name: np.full(n, np.nan) for name in EXTRA_COLUMNS}
+    if n == 0:
+        return out
+    control_arm = uc.control_arm[experiment]
+    values = uc.values
+    p = np.empty(n)
+    for j in np.unique(metric):
+        r = np.flatnonzero(metric == j)
+        t = _ragged(values[j], uc.arm_start[treatment_arm[r]], uc.arm_size[treatment_arm[r]])
+        c = _ragged(values[j], uc.arm_start[control_arm[r]], uc.arm_size[control_arm[r]])
+        p[r] = np.asarray(mannwhitneyu(t, c, alternative=alternative).pvalue)
+    out["mannwhitney_p_value"] = p
+    if bootstrap == "none":
+        return out
+    level = 1.0 - alpha
+    if bootstrap == "poisson":
+        low, high = _poisson(uc, experiment, metric, treatment_arm, control_arm, metric_names,
+                             level, alternative, n_resamples, seed)
+    else:
+        low, high = _multinomial(uc, experiment, metric, treatment_arm, control_arm, level,
+                                 alternative, bootstrap, n_resamples, seed)
+    out["boot_ci_low"], out["boot_ci_high"] = low, high
+    return out
+
+
+def _poisson(
+    uc: UnitChunk, experiment: np.ndarray, metric: np.ndarray, treatment_arm: np.ndarray,
+    control_arm: np.ndarray, metric_names: tuple[str, ...], level: float, alternative: str,
+    n_resamples: int, seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    import pyarrow as pa
+
+    from fastinf.units import experiment_keys, poisson_difference_interval, poisson_sums
+
+    # Each (metric, arm) group that some row needs, summed once.
+    A = uc.arm_size.size
+    need = np.zeros((len(uc.values), A), dtype=bool)
+    need[metric, treatment_arm] = True
+    need[metric, control_arm] = True
+    g_metric, g_arm = np.nonzero(need)
+    group = np.full((len(uc.values), A), -1, dtype=np.int64)
+    group[g_metric, g_arm] = np.arange(g_metric.size)
+    sizes = uc.arm_size[g_arm]
+    pieces = [_ragged(uc.values[j], uc.arm_start[g_arm[g_metric == j]],
+                      uc.arm_size[g_arm[g_metric == j]]).values for j in np.unique(g_metric)]
+    ids = uc.experiment_ids.take(pa.array(uc.arm_experiment[g_arm])).to_pylist()
+    keys = experiment_keys(ids, [metric_names[j] for j in g_metric],
+                           [uc.arm_variant[a] for a in g_arm])
+    s = poisson_sums(np.concatenate(pieces), np.r_[0, np.cumsum(sizes)], keys, None,
+                     n_resamples, seed)
+    return poisson_difference_interval(
+        s[group[metric, control_arm]], s[group[metric, treatment_arm]],
+        confidence_level=level, alternative=alternative)
+
+
+def _multinomial(
+    uc: UnitChunk, experiment: np.ndarray, metric: np.ndarray, treatment_arm: np.ndarray,
+    control_arm: np.ndarray, level: float, alternative: str, method: str, n_resamples: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    from fastinf._bootstrap import DegenerateDataWarning, bootstrap
+    from fastinf.ragged import Ragged
+    from fastinf.units import experiment_seed
+
+    n = experiment.size
+    low, high = np.full(n, np.nan), np.full(n, np.nan)
+    starts = np.flatnonzero(np.r_[True, experiment[1:] != experiment[:-1]])
+    ends = np.r_[starts[1:], n]
+    ids = uc.experiment_ids.to_pylist()
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        rows = np.arange(a, b)
+        m = metric[rows]
+        t = [uc.values[j][uc.arm_start[k]:uc.arm_start[k] + uc.arm_size[k]]
+             for j, k in zip(m, treatment_arm[rows], strict=True)]
+        c = [uc.values[j][uc.arm_start[k]:uc.arm_start[k] + uc.arm_size[k]]
+             for j, k in zip(m, control_arm[rows], strict=True)]
+        with warnings.catch_warnings():
+            # A constant resample distribution (e.g. a metric that is 0 for
+            # every unit) has no interval: NaN in the output says so.
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            res = bootstrap((Ragged.from_arrays(t), Ragged.from_arrays(c)), "mean_diff",
+                            n_resamples=n_resamples, method=method, confidence_level=level,
+                            alternative=alternative,
+                            rng=experiment_seed(seed, ids[int(experiment[a])]))
+        low[rows] = res.confidence_interval.low
+        high[rows] = res.confidence_interval.high
+    return low, high
