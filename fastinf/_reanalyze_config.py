@@ -79,9 +79,11 @@ CONFIG_KEYS = (
     "control", "metrics", "alpha", "alternative", "correction", "family", "cuped",
     "min_effect", "relative_min_effect", "guardrails", "errors", "chunk_rows", "format",
     "quiet", "report", "bootstrap", "n_resamples", "seed",
+    # the command's engine (``--engine dask``), not options of ``reanalyze``
+    "engine", "scheduler", "workers", "threads_per_worker", "connect_timeout",
 )
 _CONFIG_ALIASES = {"sides": "alternative", "guardrail": "guardrails", "resamples": "n_resamples",
-                   "bootstrap_method": "bootstrap"}
+                   "bootstrap_method": "bootstrap", "n_workers": "workers"}
 
 
 def load_config(path: Any) -> dict[str, Any]:
@@ -93,7 +95,9 @@ def load_config(path: Any) -> dict[str, Any]:
     spec file, relative to the config file, or an inline table),
     ``errors``, ``chunk_rows``, ``format``, ``quiet``, ``report``,
     ``bootstrap`` (or ``bootstrap_method``), ``n_resamples`` (or
-    ``resamples``), ``seed``); a file whose only key is
+    ``resamples``), ``seed``, and the command's engine keys ``engine``,
+    ``scheduler``, ``workers``, ``threads_per_worker``, ``connect_timeout``,
+    which are for :func:`fastinf.dask.reanalyze_dask`); a file whose only key is
     ``reanalyze`` is read as that table. Returns a dict of those names.
     """
     path = os.fspath(path)

@@ -53,11 +53,19 @@ or unit-level rows, one row per unit: experiment_id, variant, one numeric column
   with covariate = "col"). Adds mannwhitney_p_value, boot_ci_low and boot_ci_high.
 The input must be clustered by experiment (all rows of an experiment contiguous).
 
+engines: --engine local (the default) streams the archive on this machine; --engine dask
+  runs the same analysis on a Dask cluster (pip install 'fastinf[dask]'): a local cluster
+  of --workers processes, or the scheduler at --scheduler ADDRESS (the input must be
+  readable by its workers). The output is the local engine's, bit for bit.
+
 exit status: 0 done; 2 bad input or options (the message names the file, column and
 experiment); 130 interrupted (no output is left behind).
 """
 
 _BOOTSTRAP_METHODS = ("none", "poisson", "percentile", "basic", "bca")
+_ENGINES = ("local", "dask")
+#: Config keys of the engine (beside fastinf._reanalyze_config.CONFIG_KEYS).
+_ENGINE_KEYS = ("engine", "scheduler", "workers", "threads_per_worker", "connect_timeout")
 
 
 def _add_reanalyze(sub: Any) -> None:
@@ -120,6 +128,18 @@ def _add_reanalyze(sub: Any) -> None:
                    help="unit-level input: bootstrap resamples (999)")
     p.add_argument("--seed", type=int, metavar="S",
                    help="unit-level input: seed of the bootstrap (0): same seed, same intervals")
+    eng = p.add_argument_group("engine")
+    eng.add_argument("--engine", choices=_ENGINES,
+                     help="local (the default): this machine; dask: a Dask cluster")
+    eng.add_argument("--scheduler", metavar="ADDRESS",
+                     help="--engine dask: the scheduler's address (e.g. tcp://10.0.0.5:8786); "
+                     "default: start a local cluster")
+    eng.add_argument("--workers", type=int, metavar="N",
+                     help="--engine dask, local cluster: worker processes (the cores, at most 4)")
+    eng.add_argument("--threads-per-worker", type=int, metavar="N",
+                     help="--engine dask, local cluster: Python threads per worker (1)")
+    eng.add_argument("--connect-timeout", type=float, metavar="SECONDS",
+                     help="--engine dask: seconds to wait for the scheduler (10)")
 
 
 def _reanalyze(args: argparse.Namespace) -> int:
@@ -138,9 +158,10 @@ def _reanalyze(args: argparse.Namespace) -> int:
 def _reanalyze_run(args: argparse.Namespace) -> int:
     import importlib.util
 
-    from fastinf.reanalyze import DEFAULT_CHUNK_ROWS, ArchiveError, load_config, reanalyze
+    from fastinf.reanalyze import DEFAULT_CHUNK_ROWS, ArchiveError, reanalyze
 
-    config = load_config(args.config) if args.config else {}
+    config, engine_config = _load_config(args.config) if args.config else ({}, {})
+    engine = _engine_options(args, engine_config)
     defaults: dict[str, Any] = {
         "control": "control", "metrics": None, "alpha": 0.05, "alternative": "two-sided",
         "correction": "fdr_bh", "family": "experiment", "cuped": True, "min_effect": 0.0,
@@ -162,7 +183,15 @@ def _reanalyze_run(args: argparse.Namespace) -> int:
             opts[key] = default
     if report is not None and importlib.util.find_spec("fastinf.report") is None:
         raise ArchiveError("--report needs fastinf.report, which this installation lacks.")
-    summary = reanalyze(args.input, args.out, progress=False if quiet else None, **opts)
+    progress = False if quiet else None
+    if engine.pop("engine") == "dask":
+        summary = _reanalyze_dask(args.input, args.out, progress, engine, opts)
+    else:
+        given = [k for k in _ENGINE_KEYS[1:] if engine[k] is not None]
+        if given and not quiet:
+            print(f"fastinf reanalyze: note: {_flag(given[0])} applies to --engine dask; the "
+                  "local engine ignores it.", file=sys.stderr)
+        summary = reanalyze(args.input, args.out, progress=progress, **opts)
     if boot_given and summary.bootstrap is None and not quiet:
         print("fastinf reanalyze: note: the bootstrap options apply to unit-level input; "
               "sufficient statistics are analysed without them.", file=sys.stderr)
@@ -171,6 +200,68 @@ def _reanalyze_run(args: argparse.Namespace) -> int:
     if not quiet:
         print(summary)
     return 0
+
+
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _load_config(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The config file's analysis options and its engine keys, apart."""
+    from fastinf.reanalyze import load_config
+
+    config = load_config(path)
+    engine = {k: config.pop(k) for k in _ENGINE_KEYS if k in config}
+    return config, engine
+
+
+def _engine_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
+    """``engine``, ``scheduler``, ``workers``, ``threads_per_worker``, ``connect_timeout``: checked."""
+    import math
+
+    from fastinf.archive import ArchiveError
+
+    out: dict[str, Any] = {}
+    for key in _ENGINE_KEYS:
+        value = getattr(args, key, None)
+        out[key] = value if value is not None else config.get(key)
+    if out["engine"] is None:
+        out["engine"] = "local"
+    if out["engine"] not in _ENGINES:
+        raise ArchiveError(f"`engine` must be local or dask; got {out['engine']!r}.")
+    s = out["scheduler"]
+    if s is not None and (not isinstance(s, str) or not s.strip()):
+        raise ArchiveError(f"{_flag('scheduler')} must be the address of a Dask scheduler "
+                           f"(e.g. tcp://10.0.0.5:8786); got {s!r}.")
+    for key in ("workers", "threads_per_worker"):
+        v = out[key]
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise ArchiveError(f"{_flag(key)} must be a positive integer; got {v!r}.")
+    t = out["connect_timeout"]
+    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
+                          or not math.isfinite(t) or t <= 0):
+        raise ArchiveError(f"{_flag('connect_timeout')} must be a number of seconds > 0; "
+                           f"got {t!r}.")
+    return out
+
+
+def _reanalyze_dask(input: str, output: str, progress: Any, engine: dict[str, Any],  # noqa: A002
+                    opts: dict[str, Any]) -> Any:
+    import importlib.util
+
+    from fastinf.archive import ArchiveError
+
+    missing = [m for m in ("dask", "distributed") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ArchiveError(f"--engine dask needs {missing[0]}, which is not installed: "
+                           "install fastinf[dask] (pip install 'fastinf[dask]').")
+    from fastinf.dask import reanalyze_dask
+
+    timeout = engine["connect_timeout"]
+    return reanalyze_dask(input, output, scheduler=engine["scheduler"],
+                          n_workers=engine["workers"],
+                          threads_per_worker=engine["threads_per_worker"], progress=progress,
+                          connect_timeout=10.0 if timeout is None else float(timeout), **opts)
 
 
 def _write_report(path: str, summary: Any) -> None:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -307,3 +308,68 @@ def test_interrupt_exits_130_without_output(good, tmp_path, capsys, monkeypatch)
     code, _, err = _run(capsys, good, "-o", tmp_path / "o.parquet")
     assert code == 130 and "interrupted; no output was written" in err
     assert os.listdir(tmp_path) == ["archive.parquet"]
+
+
+def test_engine_dask_equals_local_and_is_read_from_the_config(good, tmp_path, capsys):
+    """--engine dask on a real 2-process LocalCluster (workers from the config): same bytes."""
+    pytest.importorskip("distributed")
+    assert _run(capsys, good, "-o", tmp_path / "local.csv", "-q")[0] == 0
+    cfg = tmp_path / "engine.toml"
+    cfg.write_text('engine = "dask"\nworkers = 2\nthreads-per-worker = 1\nfamily = "all"\n')
+    code, out, err = _run(capsys, good, "-o", tmp_path / "dask.csv", "--config", cfg,
+                          "--family", "experiment")
+    assert code == 0, err
+    assert "wrote 12 rows" in out
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "--connect-timeout", "0.5"],
+     "cannot connect to the Dask scheduler at 'tcp://127.0.0.1:1'"),
+    (["--engine", "dask", "--workers", "0"], r"--workers must be a positive integer; got 0"),
+    (["--engine", "dask", "--threads-per-worker", "-1"],
+     r"--threads-per-worker must be a positive integer; got -1"),
+    (["--engine", "dask", "--scheduler", " "], "--scheduler must be the address of a Dask"),
+    (["--engine", "dask", "--connect-timeout", "0"], "--connect-timeout must be a number"),
+])
+def test_engine_mistakes_exit_2_in_one_line(good, tmp_path, capsys, args, match):
+    pytest.importorskip("distributed")
+    code, _, err = _run(capsys, good, "-o", tmp_path / "o.parquet", *args)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("fastinf reanalyze: error: ")
+    assert re.search(match, err), err
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_engine_dask_without_dask_says_what_to_install(good, tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "distributed" else real(name, *a))
+    code, _, err = _run(capsys, good, "-o", tmp_path / "o.parquet", "--engine", "dask")
+    assert code == 2
+    assert "--engine dask needs distributed, which is not installed: install fastinf[dask]" in err
+
+
+def test_engine_config_keys_checked(good, tmp_path, capsys):
+    for text, match in (('engine = "spark"\n', r"`engine` must be local or dask; got 'spark'"),
+                        ('enigne = "dask"\n', r"unknown option 'enigne' \(did you mean 'engine'"),
+                        ('workers = "two"\n', r"--workers must be a positive integer; got 'two'")):
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(text)
+        code, _, err = _run(capsys, good, "-o", tmp_path / "o.parquet", "--config", cfg)
+        assert code == 2
+        assert re.search(match, err), err
+    # argparse refuses an unknown engine on the command line (exit 2, its usage line)
+    with pytest.raises(SystemExit) as exc:
+        main(["reanalyze", str(good), "-o", str(tmp_path / "o.parquet"), "--engine", "spark"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'spark'" in capsys.readouterr().err
+
+
+def test_dask_options_with_the_local_engine_are_noted(good, tmp_path, capsys):
+    code, _, err = _run(capsys, good, "-o", tmp_path / "o.parquet", "--workers", "3")
+    assert code == 0
+    assert "--workers applies to --engine dask; the local engine ignores it" in err
+    assert pq.read_table(tmp_path / "o.parquet").num_rows == 12

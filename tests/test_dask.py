@@ -275,3 +275,100 @@ def test_errors(client, folder, tmp_path):
         FD.poisson_bootstrap_dataframe(units, ["spendd"], scheduler=client)
     with pytest.raises(ArchiveError, match="`n_resamples` must be a positive integer"):
         FD.poisson_bootstrap_dataframe(units, ["spend"], n_resamples=0, scheduler=client)
+
+
+def _unit_archive(rng, E, big=3):
+    """Unit rows clustered by experiment (arms interleaved), float metrics, a 0/1 one, CUPED.
+
+    Experiment ``big`` has ~900 units, so that it spans several partitions
+    on its own; the others 25-60 units per arm. Values are not whole numbers:
+    equal sums mean the same additions in the same order, not exactness.
+    """
+    parts = []
+    for e in range(E):
+        k = 300 if e == big else int(rng.integers(25, 60))
+        arms = ("control", "b", "a") if e % 3 else ("control", "b")
+        v = np.repeat(np.array(arms, dtype=object), k)
+        rng.shuffle(v)  # the arms' units interleaved inside the experiment
+        n = v.size
+        pre = rng.gamma(2.0, 10.0, n)
+        parts.append(pd.DataFrame({
+            "experiment_id": f"u{e:03d}", "variant": v,
+            "spend": pre + rng.normal(0.0, 8.0, n) + 2.0 * (v == "b"),
+            "pre_spend": pre, "conv": (rng.random(n) < 0.2 + 0.1 * (v == "a")).astype(float)}))
+    return pa.Table.from_pandas(pd.concat(parts, ignore_index=True), preserve_index=False)
+
+
+@pytest.fixture(scope="module")
+def unit_folder(tmp_path_factory):
+    """Unit rows in 2 Parquet files, row groups of 97: experiments straddle partitions."""
+    d = tmp_path_factory.mktemp("dask_units")
+    table = _unit_archive(np.random.default_rng(SEED + 3), 24)
+    cut = table.num_rows // 2 + 17  # not at an experiment boundary
+    pq.write_table(table.slice(0, cut), os.path.join(d, "a.parquet"), row_group_size=97)
+    pq.write_table(table.slice(cut), os.path.join(d, "b.parquet"), row_group_size=97)
+    return str(d), table
+
+
+@pytest.mark.parametrize("bootstrap,family", [
+    ("poisson", "experiment"), ("poisson", "metric"), ("BCa", "experiment"),
+    ("percentile", "all"),
+])
+def test_unit_level_files_identical_to_local_engine(client, unit_folder, tmp_path, bootstrap,
+                                                    family):
+    """Unit-level archive over 17 partitions (one experiment spans 4): every column bit for bit.
+
+    The local engine reads chunks of 250 rows, the Dask engine partitions of
+    2 row groups (194 rows), so the two cut the archive differently; each
+    experiment is analysed whole on one side and the other, with the same
+    additions in the same order (Welch/z/CUPED sums, the Mann-Whitney ranks),
+    the same Poisson weights (keys of experiment, metric, variant; whole
+    arms) and the same per-experiment seeds of the multinomial methods: so
+    equality is exact, not to a tolerance.
+    """
+    src, _ = unit_folder
+    kw = dict(bootstrap=bootstrap, n_resamples=199, seed=17, family=family)
+    local = reanalyze(src, tmp_path / "l.parquet", chunk_rows=250, progress=False, **kw)
+    mine = FD.reanalyze_dask(src, tmp_path / "d.parquet", chunk_rows=150, scheduler=client,
+                             progress=False, **kw)
+    want, got = pq.read_table(tmp_path / "l.parquet"), pq.read_table(tmp_path / "d.parquet")
+    assert "mannwhitney_p_value" in got.schema.names
+    assert np.isfinite(got.column("boot_ci_low").to_numpy()).all()
+    _same(want, got)
+    for name in ("rows_read", "experiments", "metrics", "output_rows", "significant",
+                 "decisions", "bootstrap", "n_resamples", "seed"):
+        assert getattr(mine, name) == getattr(local, name), name
+
+
+def test_unit_level_dataframe_skip_and_errors(client, unit_folder, tmp_path):
+    """A unit-level dask DataFrame, errors='skip', the local messages, and no shuffle."""
+    _, table = unit_folder
+    df = table.to_pandas()
+    df.loc[5, "spend"] = np.nan  # experiment u000 is bad
+    ddf = dd.from_pandas(df, npartitions=9, sort=False)
+    skipped, want_skipped = [], []
+    got = FD.analyze_dataframe(ddf, scheduler=client, errors="skip", skipped=skipped, seed=3)
+    want = reanalyze_table(pa.Table.from_pandas(df, preserve_index=False), errors="skip",
+                           skipped=want_skipped, seed=3)
+    _same(want, got)
+    assert [s[:2] for s in skipped] == [s[:2] for s in want_skipped]
+    assert skipped[0][0] == "u000"
+    with pytest.raises(ArchiveError, match="unit-level rows need clustered=True"):
+        FD.analyze_dataframe(ddf, scheduler=client, clustered=False)
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), bad, row_group_size=97)
+    with pytest.raises(ArchiveError, match="column 'spend' is null or NaN") as want_err:
+        reanalyze(bad, tmp_path / "l.parquet", chunk_rows=250, progress=False)
+    with pytest.raises(ArchiveError, match="column 'spend' is null or NaN") as got_err:
+        FD.reanalyze_dask(bad, tmp_path / "d.parquet", chunk_rows=150, scheduler=client,
+                          progress=False)
+    assert str(got_err.value) == str(want_err.value)
+    src, _ = unit_folder
+    pq.write_table(_archive(np.random.default_rng(1), 3), tmp_path / "summary.parquet")
+    mixed = tmp_path / "mixed"
+    os.makedirs(mixed)
+    for name in ("a.parquet", "b.parquet"):
+        os.link(os.path.join(src, name), mixed / name)
+    os.rename(tmp_path / "summary.parquet", mixed / "c.parquet")
+    with pytest.raises(ArchiveError, match="the files mix unit-level rows and sufficient"):
+        FD.reanalyze_dask(mixed, tmp_path / "d.parquet", scheduler=client, progress=False)
