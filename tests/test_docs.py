@@ -10,7 +10,7 @@ MODULES = ["fastinf._bootstrap", "fastinf.ragged", "fastinf.rng", "fastinf.stati
            "fastinf.drift", "fastinf.power", "fastinf.experiment", "fastinf.multitest",
            "fastinf.diagnostics", "fastinf.bayes", "fastinf.mixture",
            "fastinf.report", "fastinf.reanalyze", "fastinf._mixture_batch",
-           "fastinf.mcmc", "fastinf.units"]
+           "fastinf.mcmc", "fastinf.units", "fastinf._mcmc_targets"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -652,3 +652,27 @@ def test_import_is_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_normal_fast_path_gives_the_general_loops_bits(monkeypatch):
+    """The specialised frozen loop of the "normal" target (fastinf.mcmc._FAST)
+    repeats the general loop's arithmetic in the same order: identical bytes,
+    warm-up (with and without adaptation) and kept draws, with and without
+    priors, thinning, fewer chains per task and a skipped (NaN) experiment."""
+    xs = _batch(n=4)
+    xs[2] = np.array([1.0, np.nan, 2.0])
+    cases = [
+        ("normal", {"n_draws": 120, "n_warmup": 150}),
+        (normal_target(mu_prior=(0.5, 2.0), log_sigma_prior=(0.0, 1.0)),
+         {"n_draws": 60, "n_warmup": 40, "thin": 3, "n_chains": 3}),
+        ("normal", {"n_draws": 50, "n_warmup": 30, "adapt": False}),
+    ]
+    for target, kw in cases:
+        outs = []
+        for fast in (True, False):
+            monkeypatch.setattr(M, "_FAST", fast)
+            r = metropolis(target, xs, rng=SEED, **kw)
+            outs.append((r.draws, r.acceptance_rate, r.proposal_cov))
+        for a, b in zip(outs[0], outs[1], strict=True):
+            assert a.tobytes() == b.tobytes()
+        assert np.isnan(outs[0][0][2]).all() and np.isfinite(outs[0][0][[0, 1, 3]]).all()
