@@ -239,6 +239,128 @@ def test_intervals_exact():
 
 
 # --------------------------------------------------------------------------
+# large counts: the characteristic-function path
+
+
+_DENSE_RULE = np.polynomial.legendre.leggauss(300)
+
+
+def _dense(kind, arg, a_a, b_a, a_b, b_b):
+    """``P(p_B > p_A)``, ``E[max(p_B - p_A, 0)]`` or the ratio's or difference's CDF at ``arg``.
+
+    Dense Gauss-Legendre (300 nodes, +-12 sd; the same to 4e-16 as 3000
+    nodes) over the narrower arm's Beta density, independent of both kernel
+    paths: scipy's (Boost's) ``beta.pdf`` and ``betainc``, normalised by the
+    rule's own mass (which removes its bias of ~1e-14 at 1e6 counts).
+    """
+    nodes, weights = _DENSE_RULE
+    v_a = a_a * b_a / ((a_a + b_a) ** 2 * (a_a + b_a + 1))
+    v_b = a_b * b_b / ((a_b + b_b) ** 2 * (a_b + b_b + 1))
+    outer_a = v_a <= v_b
+    a, b = (a_a, b_a) if outer_a else (a_b, b_b)
+    m, sd = a / (a + b), math.sqrt(min(v_a, v_b))
+    lo, hi = max(m - 12 * sd, 0.0), min(m + 12 * sd, 1.0)
+    x = 0.5 * (hi - lo) * nodes + 0.5 * (hi + lo)
+    m_a, m_b = a_a / (a_a + b_a), a_b / (a_b + b_b)
+    if kind == "chance":
+        g = special.betaincc(a_b, b_b, x) if outer_a else special.betainc(a_a, b_a, x)
+    elif kind == "loss_a":
+        g = (m_b * special.betaincc(a_b + 1, b_b, x) - x * special.betaincc(a_b, b_b, x)
+             if outer_a else
+             x * special.betainc(a_a, b_a, x) - m_a * special.betainc(a_a + 1, b_a, x))
+    elif kind == "ratio":  # P(p_B / p_A <= arg)
+        g = (special.betainc(a_b, b_b, np.minimum(arg * x, 1.0)) if outer_a
+             else special.betaincc(a_a, b_a, np.minimum(x / arg, 1.0)))
+    else:  # P(p_B - p_A <= arg)
+        g = (special.betainc(a_b, b_b, np.clip(x + arg, 0.0, 1.0)) if outer_a
+             else special.betaincc(a_a, b_a, np.clip(x - arg, 0.0, 1.0)))
+    f = weights * stats.beta.pdf(x, a, b)
+    return float(np.sum(f * g) / np.sum(f))
+
+
+def _large_cases(rng, k):
+    n_a = rng.integers(5_000, 2_000_000, k)
+    n_b = rng.integers(5_000, 2_000_000, k)
+    p = rng.uniform(0.02, 0.5, k)
+    s_a = rng.binomial(n_a, p)
+    s_b = rng.binomial(n_b, p * rng.uniform(0.97, 1.03, k))
+    return s_a, n_a, s_b, n_b
+
+
+def test_large_counts_against_dense_quadrature():
+    # Every parameter >= 400 here, so the kernel takes the characteristic-
+    # function path. The arbiter agrees with it to ~7e-15 (the old panel
+    # quadrature is off by up to 2e-13 at these counts: its log density
+    # carries eps a |d| rounding); 3e-14 leaves room for both.
+    rng = np.random.default_rng(20240612)
+    s_a, n_a, s_b, n_b = _large_cases(rng, 12)
+    res = beta_binomial_ab(s_a, n_a, s_b, n_b, intervals=False)
+    for i in range(s_a.size):
+        a_a, b_a, a_b, b_b = (float(v[i]) for v in (res.alpha_a, res.beta_a, res.alpha_b,
+                                                     res.beta_b))
+        assert min(a_a, b_a, a_b, b_b) >= 400
+        m_a, m_b = a_a / (a_a + b_a), a_b / (a_b + b_b)
+        chance = _dense("chance", None, a_a, b_a, a_b, b_b)
+        loss_a = _dense("loss_a", None, a_a, b_a, a_b, b_b)
+        assert abs(res.chance_to_win[i] - chance) < 3e-14
+        assert abs(res.expected_loss_a[i] - loss_a) < 3e-15
+        assert abs(res.expected_loss_b[i] - (loss_a - (m_b - m_a))) < 3e-15
+
+
+def test_paths_agree_at_the_threshold():
+    # Around 400 conversions both paths are accurate to ~5e-15 (see above);
+    # below it the result is the quadrature kernel's, bit for bit.
+    from fastinf.bayes import _LEVELS, _NODES, _rule
+    from fastinf.kernels import bayes as K
+
+    rng = np.random.default_rng(11)
+    a_a = rng.uniform(300, 700, 60).round()
+    a_b = (a_a * rng.uniform(0.9, 1.1, 60)).round()
+    b_a = rng.uniform(300, 20_000, 60).round()
+    b_b = (b_a * rng.uniform(0.9, 1.1, 60)).round()
+    res = beta_binomial_ab(a_a - 1, a_a + b_a - 2, a_b - 1, a_b + b_b - 2, intervals=False)
+    x, w, c = _rule(_NODES)
+    ref = [np.empty(60) for _ in range(3)]
+    K.beta_ab_quadrature(a_a, b_a, a_b, b_b, _LEVELS, x, w, c, *ref)
+    got = (res.chance_to_win, res.expected_loss_a, res.expected_loss_b)
+    small = np.minimum(np.minimum(a_a, b_a), np.minimum(a_b, b_b)) < 400
+    assert small.any() and (~small).any()
+    for g, r in zip(got, ref, strict=True):
+        assert np.array_equal(g[small], r[small])
+        assert np.allclose(g, r, rtol=0, atol=5e-14)
+
+
+@pytest.mark.parametrize("level", [0.95, 0.999])
+def test_large_count_intervals(level):
+    rng = np.random.default_rng(17)
+    s_a, n_a, s_b, n_b = _large_cases(rng, 6)
+    res = beta_binomial_ab(s_a, n_a, s_b, n_b, credible_level=level)
+    q = (0.5 * (1 - level), 0.5 * (1 + level))
+    # Rates: scipy's own Beta quantiles within 1e-12 relative (the brief's pin;
+    # at 1e6 counts betaincinv itself misses q by ~2e-11, which the in-kernel
+    # Newton does not), and scipy's betainc at the endpoints is q to 1e-13.
+    for (lo, hi), a, b in ((res.rate_a_interval, res.alpha_a, res.beta_a),
+                           (res.rate_b_interval, res.alpha_b, res.beta_b)):
+        assert np.allclose(lo, stats.beta.ppf(q[0], a, b), rtol=1e-12, atol=0)
+        assert np.allclose(hi, stats.beta.ppf(q[1], a, b), rtol=1e-12, atol=0)
+        assert np.allclose(special.betainc(a, b, lo), q[0], rtol=0, atol=1e-13)
+        assert np.allclose(special.betainc(a, b, hi), q[1], rtol=0, atol=1e-13)
+    # Lift and difference: the dense arbiter's distribution function at the
+    # endpoints is the target probability (to ~1e-14; 1e-13 asserted).
+    for i in range(s_a.size):
+        a_a, b_a, a_b, b_b = (float(v[i]) for v in (res.alpha_a, res.beta_a, res.alpha_b,
+                                                     res.beta_b))
+        for r, target in ((res.lift_interval.low[i] + 1, q[0]),
+                          (res.lift_interval.high[i] + 1, q[1])):
+            cdf = _dense("ratio", r, a_a, b_a, a_b, b_b)
+            assert abs(cdf - target) < 1e-13
+        for d, target in ((res.difference_interval.low[i], q[0]),
+                          (res.difference_interval.high[i], q[1])):
+            cdf = _dense("difference", d, a_a, b_a, a_b, b_b)
+            assert abs(cdf - target) < 1e-13
+
+
+# --------------------------------------------------------------------------
 # shapes, batching, determinism
 
 
