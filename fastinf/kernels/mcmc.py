@@ -38,6 +38,7 @@ from numba import prange, types
 from numba.extending import intrinsic
 
 from fastinf.kernels._jit import jit
+from fastinf.kernels.linalg import cholesky_into
 from fastinf.kernels.rng import exponential, mix64, normal, stream_key, uniform
 
 USER = 0
@@ -169,28 +170,6 @@ def _status_of(lp):  # type: ignore[no-untyped-def]
         if box.view(np.uint64)[0] == _RAISED_BITS:
             return RAISED
     return OK
-
-
-@jit
-def cholesky_into(a, out):  # type: ignore[no-untyped-def]
-    """Lower Cholesky factor of ``a`` into ``out``; False if ``a`` is not positive definite."""
-    d = a.shape[0]
-    for i in range(d):
-        for j in range(d):
-            out[i, j] = 0.0
-    for j in range(d):
-        s = a[j, j]
-        for k in range(j):
-            s -= out[j, k] * out[j, k]
-        if not s > 0.0:
-            return False
-        out[j, j] = math.sqrt(s)
-        for i in range(j + 1, d):
-            t = a[i, j]
-            for k in range(j):
-                t -= out[i, k] * out[j, k]
-            out[i, j] = t / out[j, j]
-    return True
 
 
 @jit(parallel=True)

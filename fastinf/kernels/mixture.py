@@ -49,6 +49,7 @@ from numba import prange, types
 from numba.extending import intrinsic
 
 from fastinf.kernels._jit import jit
+from fastinf.kernels.linalg import cholesky_into
 from fastinf.kernels.rng import bounded, stream_key, uniform
 
 _EPS10 = 10.0 * 2.220446049250313e-16  # scikit-learn: nk = sum(resp) + 10 * eps
@@ -300,19 +301,9 @@ def log_prob(X, const, means, prec, tri, wlp, lpn):  # type: ignore[no-untyped-d
 def _cholesky_upper_inverse(cov, out):  # type: ignore[no-untyped-def]
     """``out = L^-T`` for ``cov = L L^T``; False if ``cov`` is not positive definite."""
     d = cov.shape[0]
-    L = np.zeros((d, d))
-    for a in range(d):
-        s = cov[a, a]
-        for c in range(a):
-            s -= L[a, c] * L[a, c]
-        if not s > 0.0:
-            return False
-        L[a, a] = math.sqrt(s)
-        for b in range(a + 1, d):
-            t = cov[b, a]
-            for c in range(a):
-                t -= L[b, c] * L[a, c]
-            L[b, a] = t / L[a, a]
+    L = np.empty((d, d))
+    if not cholesky_into(cov, L):
+        return False
     # Linv lower triangular by forward substitution, column by column.
     inv = np.zeros((d, d))
     for c in range(d):
