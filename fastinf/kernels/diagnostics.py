@@ -42,6 +42,7 @@ import numpy as np
 from numba import prange
 
 from fastinf.kernels._jit import jit
+from fastinf.kernels.statistics import _min_from, select
 
 # method codes (fastinf.diagnostics maps the names to these)
 RHAT_RANK, RHAT_SPLIT, RHAT_FOLDED, RHAT_Z, RHAT_IDENTITY = 0, 1, 2, 3, 4
@@ -195,52 +196,12 @@ def _fold(vals, order, dev, dev_order):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _select(a, lo, hi, k):  # type: ignore[no-untyped-def]
-    """Reorder ``a[lo:hi]`` so that ``a[k]`` is its ``k``-th smallest, smaller ones before it.
-
-    Quickselect with a median-of-three pivot and Hoare's partition (expected
-    O(n)); afterwards ``a[lo:k] <= a[k] <= a[k+1:hi]``.
-    """
-    hi -= 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        p0, p1, p2 = a[lo], a[mid], a[hi]
-        pivot = max(min(p0, p1), min(max(p0, p1), p2))
-        i = lo
-        j = hi
-        while i <= j:
-            while a[i] < pivot:
-                i += 1
-            while a[j] > pivot:
-                j -= 1
-            if i <= j:
-                a[i], a[j] = a[j], a[i]
-                i += 1
-                j -= 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:
-            return
-
-
-@jit
-def _min_from(a, k):  # type: ignore[no-untyped-def]
-    b = a[k]
-    for i in range(k + 1, a.size):
-        if a[i] < b:
-            b = a[i]
-    return b
-
-
-@jit
 def _select_pair(v, k):  # type: ignore[no-untyped-def]
     """The ``k``-th and ``k + 1``-th smallest (0-based) of ``v``, by selection (O(n))."""
     a = v.copy()
-    _select(a, 0, a.size, k)
+    select(a, 0, a.size, k)
     if k + 1 < a.size:
-        return a[k], _min_from(a, k + 1)
+        return a[k], _min_from(a, k + 1, a.size)
     return a[k], a[k]
 
 
@@ -274,13 +235,13 @@ def _quantile7_pair(v, p_lo, p_hi):  # type: ignore[no-untyped-def]
     k0, g0 = _type7_index(n, p_lo)
     k1, g1 = _type7_index(n, p_hi)
     a = v.copy()
-    _select(a, 0, n, k0 - 1)
+    select(a, 0, n, k0 - 1)
     lo0 = a[k0 - 1]
-    hi0 = _min_from(a, k0)
+    hi0 = _min_from(a, k0, n)
     # a[k0:] holds the n - k0 largest: the second pair lies there if k1 - 1 >= k0
-    _select(a, k0 if k1 - 1 >= k0 else 0, n, k1 - 1)
+    select(a, k0 if k1 - 1 >= k0 else 0, n, k1 - 1)
     lo1 = a[k1 - 1]
-    hi1 = _min_from(a, k1)
+    hi1 = _min_from(a, k1, n)
     q0 = (1.0 - g0) * lo0 + g0 * hi0
     q1 = (1.0 - g1) * lo1 + g1 * hi1
     return q0, q1
