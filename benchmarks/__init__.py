@@ -108,3 +108,25 @@ def interval_gap(a_low: float, a_high: float, b_low: float, b_high: float) -> fl
     """Largest endpoint difference between two intervals, in units of ``b``'s width."""
     width = b_high - b_low
     return float(max(abs(a_low - b_low), abs(a_high - b_high)) / width)
+
+
+def best_time(fn, repeat=3):
+    """Best wall time of ``repeat`` calls of ``fn`` after one warm-up call (compile or cache load)."""
+    import time
+
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def timed(fn):
+    """``(seconds, result)`` of one call of ``fn``."""
+    import time
+
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out

@@ -33,13 +33,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
+
+from benchmarks import best_time, timed  # noqa: E402
 
 FULL = {"size": 1_000_000, "quad": 200, "mc": 2_000}
 QUICK = {"size": 20_000, "quad": 50, "mc": 200}
@@ -98,22 +99,6 @@ def monte_carlo(sa, na, sb, nb, full: bool, chunk: int = 100, seed: int = 1):
     return chance
 
 
-def _best(fn, repeat):
-    fn()
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def _once(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
@@ -135,22 +120,22 @@ def main(argv=None):
     rows = []
 
     print("chance to win ...", file=sys.stderr)
-    t_ours = _best(lambda: beta_binomial_chance_to_win(sa, na, sb, nb), repeat)
+    t_ours = best_time(lambda: beta_binomial_chance_to_win(sa, na, sb, nb), repeat)
     k = min(cfg["quad"], size)
-    t_quad, ref = _once(lambda: quad_chance(sa[:k], na[:k], sb[:k], nb[:k]))
+    t_quad, ref = timed(lambda: quad_chance(sa[:k], na[:k], sb[:k], nb[:k]))
     ours_k = beta_binomial_chance_to_win(sa[:k], na[:k], sb[:k], nb[:k])
     gap = float(np.max(np.abs(ours_k - ref)))
     rows.append((f"chance to win, {size:,} experiments; vs scipy quad loop ({k} timed, "
                  f"extrapolated; max abs diff {gap:.1e})", t_quad * size / k, t_ours, size))
     m = min(cfg["mc"], size)
-    t_mc, mc = _once(lambda: monte_carlo(sa[:m], na[:m], sb[:m], nb[:m], full=False))
+    t_mc, mc = timed(lambda: monte_carlo(sa[:m], na[:m], sb[:m], nb[:m], full=False))
     gap = float(np.max(np.abs(beta_binomial_chance_to_win(sa[:m], na[:m], sb[:m], nb[:m]) - mc)))
     rows.append((f"chance to win, {size:,} experiments; vs NumPy MC, 10 000 draws ({m} timed, "
                  f"extrapolated; max abs MC gap {gap:.1e})", t_mc * size / m, t_ours, size))
 
     print("full result ...", file=sys.stderr)
-    t_full = _best(lambda: beta_binomial_ab(sa, na, sb, nb), repeat)
-    t_mc_full, _ = _once(lambda: monte_carlo(sa[:m], na[:m], sb[:m], nb[:m], full=True))
+    t_full = best_time(lambda: beta_binomial_ab(sa, na, sb, nb), repeat)
+    t_mc_full, _ = timed(lambda: monte_carlo(sa[:m], na[:m], sb[:m], nb[:m], full=True))
     rows.append((f"full result (chance, losses, rate/lift/difference intervals), {size:,} "
                  f"experiments; vs NumPy MC, 10 000 draws ({m} timed, extrapolated)",
                  t_mc_full * size / m, t_full, size))

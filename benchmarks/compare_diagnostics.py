@@ -28,13 +28,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
+
+from benchmarks import best_time, timed  # noqa: E402
 
 FULL = {"experiments": 10_000, "subset": 100}
 QUICK = {"experiments": 200, "subset": 20}
@@ -50,22 +51,6 @@ def ar1_draws(n_experiments, n_params=PARAMS, n_chains=CHAINS, n_draws=DRAWS, ph
     for t in range(1, n_draws):
         x[..., t] += phi * x[..., t - 1]
     return x
-
-
-def _best(fn, repeat=3):
-    fn()
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def _once(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
 
 
 def main(argv=None):
@@ -93,7 +78,7 @@ def main(argv=None):
         print(f"{fn_name} {method} ...", file=sys.stderr)
         ours = getattr(fd, fn_name)
         ref = getattr(az, fn_name)
-        t_ours = _best(lambda ours=ours, method=method: ours(x, method=method))
+        t_ours = best_time(lambda ours=ours, method=method: ours(x, method=method))
 
         def loop(ref=ref, method=method):
             out = np.empty(sub.shape[:2])
@@ -108,8 +93,8 @@ def main(argv=None):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             ref(sub[0, 0], method=method)  # ArviZ's own Numba helpers compile here
-            t_loop, ref_loop = _once(loop)
-            t_ds, ref_ds = _once(dataset)
+            t_loop, ref_loop = timed(loop)
+            t_ds, ref_ds = timed(dataset)
         mine = ours(sub, method=method)
         gap = max(np.max(np.abs(mine - ref_loop) / np.abs(ref_loop)),
                   np.max(np.abs(mine - ref_ds) / np.abs(ref_ds)))

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -38,26 +37,11 @@ import numpy as np
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
 
+from benchmarks import best_time, timed  # noqa: E402
 from benchmarks.bench_mixture import batch_data, gmm_data, gmm_start  # noqa: E402
 
 FULL = {"n": 1_000_000, "iter": 100, "experiments": 10_000, "subset": 200}
 QUICK = {"n": 50_000, "iter": 20, "experiments": 500, "subset": 40}
-
-
-def _best(fn, repeat=3):
-    fn()  # warm-up (compile or load the kernels)
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def _once(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
 
 
 def _quiet(fn):
@@ -91,10 +75,10 @@ def main(argv=None):
     X = gmm_data(n)
     start = gmm_start(X)
     ours = GaussianMixture(5, tol=0.0, max_iter=iters, **start)
-    t_ours = _best(lambda: _quiet(lambda: ours.fit(X)))
+    t_ours = best_time(lambda: _quiet(lambda: ours.fit(X)))
     assert ours.n_iter_ == iters, ours.n_iter_
     ref = SkGM(5, tol=0.0, max_iter=ref_iter, **start)
-    t_ref, _ = _once(lambda: _quiet(lambda: ref.fit(X)))
+    t_ref, _ = timed(lambda: _quiet(lambda: ref.fit(X)))
     assert ref.n_iter_ == ref_iter, ref.n_iter_
     t_ref *= iters / ref_iter
     if ref_iter == iters:
@@ -109,13 +93,13 @@ def main(argv=None):
     E, k = cfg["experiments"], min(cfg["subset"], cfg["experiments"])
     print(f"fit_batch {E} x 1000 ...", file=sys.stderr)
     x = batch_data(E)
-    t_ours = _best(lambda: fit_batch(x, 2, random_state=0))
+    t_ours = best_time(lambda: fit_batch(x, 2, random_state=0))
     res = fit_batch(x, 2, random_state=0)
 
     def ref_loop():
         return [SkGM(2, random_state=0).fit(row[:, None]).n_iter_ for row in x[:k]]
 
-    t_sub, ref_iters = _once(lambda: _quiet(ref_loop))
+    t_sub, ref_iters = timed(lambda: _quiet(ref_loop))
     t_ref = t_sub * E / k
     work = int(res.n_iter_.sum()) * x.shape[1]
     rows.append((f"{E:,} independent 1-D mixtures of 1,000 points, k=2 (scikit-learn: loop "
