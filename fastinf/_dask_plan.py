@@ -204,22 +204,9 @@ def _parquet_groups(path: str, chunk_rows: int) -> list[tuple[list[int], int]]:
 def _load_files(client: Any, threads: dict[str, int], in_text: str, opts: Any,
                 out_path: str | None) -> _Input:
     """Check the files as the local engine does and submit the loading of their partitions."""
-    from fastinf.archive import find_sources, read_schema
-    from fastinf.reanalyze import _layout_of
+    from fastinf.reanalyze import _check_sources
 
-    sources = find_sources(in_text)
-    layout: Any = None
-    checked = []
-    for src in sources:
-        schema, src = read_schema(src)
-        lay: Any = _layout_of(schema, src.path, opts, csv=src.kind == "csv")
-        if layout is not None and type(lay) is not type(layout):
-            raise ArchiveError(
-                f"{src.path}: the files mix unit-level rows and sufficient statistics; give "
-                "one kind at a time.")
-        layout = lay if layout is None else layout.merge(lay)
-        checked.append(src)
-    assert layout is not None
+    checked, layout = _check_sources(in_text, opts)
     if out_path is not None:
         real_out = os.path.realpath(out_path)
         if any(os.path.realpath(s.path) == real_out for s in checked):

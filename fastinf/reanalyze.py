@@ -290,6 +290,23 @@ def _output_format(output: str, fmt: str | None) -> str:
     return _choice(fmt, "format", ("parquet", "csv"))
 
 
+def _check_sources(in_text: str, opts: Any) -> tuple[list[Any], Any]:
+    """The input's files, each with its schema checked, and their merged layout (both engines)."""
+    layout: Any = None
+    checked = []
+    for src in find_sources(in_text):
+        schema, src = read_schema(src)
+        lay: Any = _layout_of(schema, src.path, opts, csv=src.kind == "csv")
+        if layout is not None and type(lay) is not type(layout):
+            raise ArchiveError(
+                f"{src.path}: the files mix unit-level rows and sufficient statistics; give "
+                "one kind at a time.")
+        layout = lay if layout is None else layout.merge(lay)
+        checked.append(src)
+    assert layout is not None
+    return checked, layout
+
+
 def reanalyze(
     input: Any,  # noqa: A002 - the command's word
     output: Any,
@@ -404,20 +421,7 @@ def reanalyze(
     in_text = os.fspath(input)
     out_path = os.fspath(output)
     fmt = _output_format(out_path, format)
-    sources = find_sources(in_text)
-    layout: Any = None
-    checked = []
-    for src in sources:
-        schema, src = read_schema(src)
-        lay: Any = _layout_of(schema, src.path, opts, csv=src.kind == "csv")
-        if layout is not None and type(lay) is not type(layout):
-            raise ArchiveError(
-                f"{src.path}: the files mix unit-level rows and sufficient statistics; give "
-                "one kind at a time.")
-        layout = lay if layout is None else layout.merge(lay)
-        checked.append(src)
-    sources = checked
-    assert layout is not None
+    sources, layout = _check_sources(in_text, opts)
     if os.path.isdir(out_path):
         raise ArchiveError(f"{out_path}: the output is a folder; give a file name.")
     folder = os.path.dirname(os.path.abspath(out_path))
