@@ -80,7 +80,9 @@ def _chunks(
     pieces: list[tuple[int, int, int]] = []
     rows = 0
     source_row = [0] * len(sources)
-    for batch, si, done in iter_batches(sources, layout, max(1, min(chunk_rows, 1 << 16))):
+    # Batches of a chunk's size: Arrow's Parquet reader slows down several
+    # times over when a row group is cut into small batches.
+    for batch, si, done in iter_batches(sources, layout, max(1, chunk_rows)):
         k = batch.num_rows
         on_batch(k, done)
         if k == 0:

@@ -379,6 +379,37 @@ def _csv_failure(source: Source, exc: Exception, names: list[str]) -> ArchiveErr
         f"{source.path}: column {column!r} must be numeric{where}: {detail}.")
 
 
+def _parquet_tables(pf: Any, cols: list[str], batch_rows: int) -> Iterator[Any]:
+    """The rows of a Parquet file as tables of whole row groups, about ``batch_rows`` rows each.
+
+    Whole row groups, because Arrow's batch reader (``iter_batches``) is
+    two to four times slower and erratic on the same data; a row group of
+    more than ``4 * batch_rows`` rows is still read in batches, so that
+    memory stays bounded by the chunk.
+    """
+    import pyarrow as pa
+
+    meta = pf.metadata
+    run: list[int] = []
+    rows = 0
+    for g in range(meta.num_row_groups):
+        k = meta.row_group(g).num_rows
+        if k > 4 * batch_rows:
+            if run:
+                yield pf.read_row_groups(run, columns=cols)
+                run, rows = [], 0
+            for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[g], columns=cols):
+                yield pa.Table.from_batches([batch])
+            continue
+        run.append(g)
+        rows += k
+        if rows >= batch_rows:
+            yield pf.read_row_groups(run, columns=cols)
+            run, rows = [], 0
+    if run:
+        yield pf.read_row_groups(run, columns=cols)
+
+
 def iter_batches(
     sources: Sequence[Source], layout: Any, batch_rows: int
 ) -> Iterator[tuple[Any, int, float]]:
@@ -402,10 +433,10 @@ def iter_batches(
                 pf = pq.ParquetFile(src.path)
                 cols = layout.read_columns(pf.schema_arrow.names)
                 read = 0
-                for batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
-                    read += batch.num_rows
+                for table in _parquet_tables(pf, cols, batch_rows):
+                    read += table.num_rows
                     frac = read / src.rows if src.rows else 1.0
-                    yield layout.normalize(pa.Table.from_batches([batch])), i, done + frac * src.size
+                    yield layout.normalize(table), i, done + frac * src.size
             except (OSError, pa.ArrowException) as exc:
                 raise ArchiveError(f"{src.path}: cannot read the file as Parquet ({exc}).") from None
         else:
