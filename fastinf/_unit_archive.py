@@ -44,6 +44,7 @@ import numpy as np
 
 from fastinf._archive_checks import _codes, _first_per_group, experiment_codes
 from fastinf.archive import ArchiveError, Layout, MetricSpec, normalize
+from fastinf.kernels import units as K
 
 __all__ = ["UnitChunk", "UnitLayout", "aggregate_chunk", "check_unit_schema"]
 
@@ -87,7 +88,12 @@ class UnitLayout:
                 for c in self.read_columns(names)}
 
     def normalize(self, table: Any) -> Any:
-        """Ids int64/string, variant string, metrics and covariates float64; absent: nulls."""
+        """Ids int64/string, variant dictionary-encoded strings, metrics and covariates float64.
+
+        Absent columns become nulls. The variant stays (or becomes) a
+        dictionary of strings with ``int32`` codes: decoding it to one
+        string per unit would cost more than the whole aggregation.
+        """
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -96,8 +102,11 @@ class UnitLayout:
         ids = pa.int64() if self.id_type == "int64" else pa.string()
         cols = {}
         for name in dict.fromkeys(self._wanted()):
-            target = ids if name == "experiment_id" else (
-                pa.string() if name == "variant" else pa.float64())
+            if name == "variant":
+                cols[name] = (_variant_codes(table.column(name)) if name in have
+                              else pa.nulls(n, _variant_type()))
+                continue
+            target = ids if name == "experiment_id" else pa.float64()
             if name not in have:
                 cols[name] = pa.nulls(n, target)
                 continue
@@ -120,6 +129,31 @@ class UnitLayout:
         return UnitLayout(
             "int64" if self.id_type == other.id_type == "int64" else "string", metrics,
             tuple(cov[m] for m in metrics), self.boolean | other.boolean)
+
+
+def _variant_type() -> Any:
+    import pyarrow as pa
+
+    return pa.dictionary(pa.int32(), pa.string())
+
+
+def _variant_codes(col: Any) -> Any:
+    """A variant column as a dictionary of distinct, non-null strings with ``int32`` codes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
+        chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+        if all(c.dictionary.null_count == 0 and len(pc.unique(c.dictionary)) == len(c.dictionary)
+               for c in chunks):
+            return pc.cast(col, _variant_type()) if t != _variant_type() else col
+    if pa.types.is_dictionary(t):
+        col = pc.cast(col, t.value_type)
+    if not pa.types.is_string(col.type):
+        col = pc.cast(col, pa.string())
+    out = pc.dictionary_encode(col)
+    return pc.cast(out, _variant_type()) if out.type != _variant_type() else out
 
 
 def _numeric(t: Any) -> bool:
@@ -251,18 +285,33 @@ def aggregate_chunk(
     v_rank = np.empty(V + 1, dtype=np.int64)
     v_rank[np.array(v_order, dtype=np.int64)] = np.arange(V)
     v_rank[-1] = V  # nulls last
-    order = np.lexsort((v_rank[v_row], e_row))  # stable: units keep their file order
-    e, vr = e_row[order], v_rank[v_row[order]]
-    e_start = _first_per_group(e)
-    arm_start = _first_per_group(e * (V + 1) + vr)
-    arm_size = np.diff(np.r_[arm_start, nrows])
-    arm_e, arm_r = e[arm_start], vr[arm_start]
+    # Units grouped by arm (experiment, then variant rank), in file order within an arm.
+    width = V + 1
+    order, key_start = K.arm_order(e_row * width + v_rank[v_row], E * width)
+    counts = np.diff(key_start)
+    present = np.flatnonzero(counts)
+    arm_start, arm_size = key_start[present], counts[present]
+    arm_e, arm_r = present // width, present % width
+    e, vr = np.repeat(arm_e, arm_size), np.repeat(arm_r, arm_size)
+    e_start = key_start[np.arange(E) * width]
     M = len(layout.metrics)
-    X = [np.asarray(table.column(m).to_numpy(zero_copy_only=False), dtype=np.float64)[order]
-         for m in layout.metrics]
-    C = [None if c is None else
-         np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)[order]
-         for c in layout.covariates]
+    A_all = arm_size.size
+    X, arm_stats, arm_is01 = [], [], []
+    raw_c = []
+    for m, c in zip(layout.metrics, layout.covariates, strict=True):
+        y = np.ascontiguousarray(table.column(m).to_numpy(zero_copy_only=False), dtype=np.float64)
+        x = (np.zeros(0) if c is None else np.ascontiguousarray(
+            table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64))
+        values = np.empty(nrows)
+        stats = np.empty((A_all, 5))
+        is01_arm = np.empty(A_all, dtype=np.bool_)
+        K.arm_sums(y, x, order, arm_start, arm_size, values, stats, is01_arm)
+        X.append(values)
+        arm_stats.append(stats)
+        arm_is01.append(is01_arm)
+        raw_c.append(None if c is None else x)
+    # A covariate is needed in sorted order only to locate a bad value.
+    C = [None if x is None or np.isfinite(x).all() else x[order] for x in raw_c]
 
     # Problems: (experiment, priority, sorted row, message maker).
     found: dict[int, tuple[int, int, Any]] = {}
@@ -273,7 +322,7 @@ def aggregate_chunk(
             if old is None or (priority, r) < old[:2]:
                 found[ex] = (priority, r, text)
 
-    null_v = np.flatnonzero(v_null[order])
+    null_v = np.flatnonzero(v_null[order]) if v_null.any() else np.zeros(0, np.int64)
     if null_v.size:
         ex, i = np.unique(e[null_v], return_index=True)
         flag(ex, null_v[i], 0, lambda r: "column 'variant' is null")
@@ -297,6 +346,7 @@ def aggregate_chunk(
         "unit; each variant needs at least 2"))
     spec_type = [spec[m].type if m in spec else None for m in layout.metrics]
     binary = np.zeros((E, M), dtype=bool)
+    first_arm = _first_per_group(arm_e)
     for j, m in enumerate(layout.metrics):
         for col, name in ((X[j], m), (C[j], layout.covariates[j])):
             if col is None:
@@ -308,10 +358,10 @@ def aggregate_chunk(
                     f"column {name!r} is {'null or NaN' if np.isnan(col[r]) else 'infinite'} "
                     f"(variant {v_names[v_order[int(vr[r])]]!r})"
                     if vr[r] < V else f"column {name!r} is null"))
-        is01 = (X[j] == 0.0) | (X[j] == 1.0)
-        if nrows:
-            binary[e[e_start], j] = np.minimum.reduceat(is01, e_start).astype(bool)
-        if spec_type[j] == "binomial":
+        if A_all:
+            binary[arm_e[first_arm], j] = np.minimum.reduceat(arm_is01[j], first_arm)
+        if spec_type[j] == "binomial" and not arm_is01[j].all():
+            is01 = (X[j] == 0.0) | (X[j] == 1.0)
             bad = np.flatnonzero(~is01 & np.isfinite(X[j]))
             if bad.size:
                 ex, i = np.unique(e[bad], return_index=True)
@@ -339,34 +389,28 @@ def aggregate_chunk(
     new_e[good_e] = np.arange(good_e.size)
     starts = arm_start[a_idx]
     sizes = arm_size[a_idx]
-    unit_keep = np.repeat(keep, arm_size)
-    values = [x[unit_keep] for x in X]
+    values = X if keep.all() else [x[np.repeat(keep, arm_size)] for x in X]
     new_start = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
     A = a_idx.size
-
-    def sums(y: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(y, new_start) if A else np.zeros(0)
 
     n_f = sizes.astype(np.float64)
     cols: dict[str, list[np.ndarray]] = {k: [] for k in (
         "n", "sum", "sum_sq", "cov_sum", "cov_sum_sq", "cross_sum")}
     mtype: list[np.ndarray] = []
     for j, m in enumerate(layout.metrics):
-        y = values[j]
+        st = arm_stats[j][a_idx]
         cols["n"].append(n_f)
-        cols["sum"].append(sums(y))
-        cols["sum_sq"].append(sums(y * y))
-        c = C[j]
-        if c is None:
+        cols["sum"].append(st[:, 0])
+        cols["sum_sq"].append(st[:, 1])
+        if layout.covariates[j] is None:
             nan = np.full(A, np.nan)
             cols["cov_sum"].append(nan)
             cols["cov_sum_sq"].append(nan)
             cols["cross_sum"].append(nan)
         else:
-            x = c[unit_keep]
-            cols["cov_sum"].append(sums(x))
-            cols["cov_sum_sq"].append(sums(x * x))
-            cols["cross_sum"].append(sums(x * y))
+            cols["cov_sum"].append(st[:, 2])
+            cols["cov_sum_sq"].append(st[:, 3])
+            cols["cross_sum"].append(st[:, 4])
         if spec_type[j] is not None:
             t = np.full(A, spec_type[j] == "binomial")
         elif m in layout.boolean:
