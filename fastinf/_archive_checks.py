@@ -96,6 +96,27 @@ def _first_per_group(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else np.zeros(0, np.int64)
 
 
+def _run_codes(id_col: Any) -> tuple[np.ndarray, Any]:
+    """Codes in first-appearance order and the distinct ids of a column without nulls.
+
+    Integer ids in runs that are all distinct (an archive clustered by
+    experiment) are coded from the run boundaries, without hashing; any
+    other column is dictionary-encoded.
+    """
+    import pyarrow as pa
+
+    if pa.types.is_integer(id_col.type) and len(id_col):
+        ids = np.asarray(id_col.to_numpy())
+        starts = _first_per_group(ids)
+        run_ids = ids[starts]
+        if np.unique(run_ids).size == run_ids.size:
+            sizes = np.diff(np.r_[starts, ids.size])
+            return (np.repeat(np.arange(starts.size, dtype=np.int64), sizes),
+                    pa.array(run_ids, id_col.type))
+    codes, dictionary, _ = _codes(id_col)
+    return codes, dictionary
+
+
 def experiment_codes(
     table: Any, where: Any, *, clustered: bool, check_new: Any = None
 ) -> tuple[np.ndarray, Any]:
@@ -111,7 +132,7 @@ def experiment_codes(
         row = int(np.argmax(np.asarray(id_col.is_null().to_numpy(zero_copy_only=False))))
         file, line = where(row)
         raise ArchiveError(f"{file} (row {line}): column 'experiment_id' is null.")
-    e_row, exp_ids, _ = _codes(id_col)
+    e_row, exp_ids = _run_codes(id_col)
     E = len(exp_ids)
     if clustered and E:
         starts = _first_per_group(e_row)

@@ -20,6 +20,8 @@ scipy's exact and asymptotic KS distributions.
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -153,6 +155,29 @@ def _cost_blocks(cost: np.ndarray, per_thread: int = 64) -> np.ndarray:
     return np.concatenate(([0], np.maximum.accumulate(cuts), [n])).astype(np.int64)
 
 
+_POOL: tuple[int, int, Any] | None = None  # (process id, threads, executor)
+_POOL_LOCK = threading.Lock()
+
+
+def _sort_pool(n_threads: int) -> Any:
+    """The process's thread pool for sorting, made once (again after a fork or a new size).
+
+    Starting a pool costs more than sorting a chunk of experiments, and a
+    pool inherited through ``fork`` has no threads behind it.
+    """
+    global _POOL
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _POOL_LOCK:
+        pid = os.getpid()
+        if _POOL is None or _POOL[0] != pid or _POOL[1] != n_threads:
+            if _POOL is not None and _POOL[0] == pid:
+                _POOL[2].shutdown(wait=False)
+            _POOL = (pid, n_threads,
+                     ThreadPoolExecutor(n_threads, thread_name_prefix="fastinf-sort"))
+        return _POOL[2]
+
+
 def _sort_segments(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
     """Sort each disjoint ``values[lo[k]:hi[k]]`` in place, with NumPy.
 
@@ -176,17 +201,20 @@ def _sort_segments(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
     if n_threads == 1 or total < _SORT_THREADED or lo.size < 2:
         work(0, lo.size)
         return
-    from concurrent.futures import ThreadPoolExecutor
-
     cum = np.cumsum((hi - lo) + 16)
     cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_threads) / n_threads)
     bounds = [0, *cuts.tolist(), lo.size]
-    with ThreadPoolExecutor(n_threads) as pool:
-        futures = [
-            pool.submit(work, bounds[t], bounds[t + 1]) for t in range(n_threads)
-        ]
-        for f in futures:
-            f.result()
+    pool = _sort_pool(n_threads)
+    futures = [pool.submit(work, bounds[t], bounds[t + 1]) for t in range(1, n_threads)]
+    work(bounds[0], bounds[1])  # this thread takes the first run
+    for f in futures:
+        f.result()
+
+
+def _sort_pair(values: np.ndarray, pair: _Pair) -> None:
+    """Sort both samples of every experiment of ``pair`` (disjoint segments), in one call."""
+    _sort_segments(values, np.concatenate([pair.xlo, pair.ylo]),
+                   np.concatenate([pair.xhi, pair.yhi]))
 
 
 def _finish(pair: _Pair, a: np.ndarray) -> Any:
@@ -293,20 +321,10 @@ def mannwhitneyu(
     if iv is None:
         return _mwu_scipy(x, y, use_continuity, alternative, axis, method, nan_policy, keepdims)
     pair, use_continuity, alternative, method, batch_ties = iv
-    from fastinf.kernels import ranks as K
-
     values = pair.exps.values
-    _sort_segments(values, pair.xlo, pair.xhi)
-    _sort_segments(values, pair.ylo, pair.yhi)
-    n_exp = pair.n1.size
-    u1 = np.empty(n_exp)
-    tie = np.empty(n_exp)
-    cost = (pair.n1 + pair.n2).astype(np.float64) + 32.0
-    K.mwu_sorted(
-        values, pair.xlo, pair.xhi, pair.ylo, pair.yhi, pair.skip,
-        _cost_blocks(cost), u1, tie,
-    )
-    p = _mwu_pvalue(u1, tie, pair, use_continuity, alternative, method, batch_ties)
+    _sort_pair(values, pair)
+    u1, p = _mwu_segments(values, pair.xlo, pair.xhi, pair.ylo, pair.yhi, pair.skip,
+                          use_continuity, alternative, method, batch_ties)
     return MannwhitneyuResult(_finish(pair, u1), _finish(pair, p))
 
 
@@ -349,14 +367,35 @@ def _has_nan(a: Any) -> bool:
     return bool(np.issubdtype(arr.dtype, np.inexact) and np.isnan(arr).any())
 
 
+def _mwu_segments(
+    values: np.ndarray, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: np.ndarray,
+    skip: np.ndarray, use_continuity: bool, alternative: str, method: str,
+    batch_ties: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(U_1, p)`` of each experiment ``x = values[xlo:xhi]``, ``y = values[ylo:yhi]``.
+
+    Both samples must be sorted already (:func:`_sort_segments`); experiments
+    flagged in ``skip`` get NaN. ``batch_ties``: as scipy's N-D 'auto', a tie
+    anywhere makes every experiment asymptotic.
+    """
+    from fastinf.kernels import ranks as K
+
+    n1 = xhi - xlo
+    n2 = yhi - ylo
+    u1 = np.empty(n1.size)
+    tie = np.empty(n1.size)
+    cost = (n1 + n2).astype(np.float64) + 32.0
+    K.mwu_sorted(values, xlo, xhi, ylo, yhi, skip, _cost_blocks(cost), u1, tie)
+    return u1, _mwu_pvalue(u1, tie, n1, n2, skip, use_continuity, alternative, method,
+                           batch_ties)
+
+
 def _mwu_pvalue(
-    u1: np.ndarray, tie: np.ndarray, pair: _Pair, use_continuity: bool,
-    alternative: str, method: str, batch_ties: bool,
+    u1: np.ndarray, tie: np.ndarray, n1: np.ndarray, n2: np.ndarray, skip: np.ndarray,
+    use_continuity: bool, alternative: str, method: str, batch_ties: bool,
 ) -> np.ndarray:
     from scipy import special
 
-    n1 = pair.n1
-    n2 = pair.n2
     u2 = n1 * n2 - u1
     if alternative == "greater":
         u, f = u1, 1.0
@@ -364,7 +403,7 @@ def _mwu_pvalue(
         u, f = u2, 1.0
     else:
         u, f = np.maximum(u1, u2), 2.0
-    ok = ~pair.skip
+    ok = ~skip
     if method == "auto":
         ties = tie > 0  # some t > 1
         if batch_ties:
@@ -511,8 +550,7 @@ def ks_2samp(
         data1, data2, alternative, method, axis, nan_policy, keepdims
     )
     values = pair.exps.values
-    _sort_segments(values, pair.xlo, pair.xhi)
-    _sort_segments(values, pair.ylo, pair.yhi)
+    _sort_pair(values, pair)
     dmax, locmax, dmin, locmin = _ks_extremes(values, pair)
     d, p, loc, sign = _ks_finish(
         dmax, locmax, dmin, locmin, pair.n1, pair.n2, pair.skip, alternative, method
