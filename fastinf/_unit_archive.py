@@ -287,16 +287,30 @@ def aggregate_chunk(
     v_rank[-1] = V  # nulls last
     # Units grouped by arm (experiment, then variant rank), in file order within an arm.
     width = V + 1
-    order, key_start = K.arm_order(e_row * width + v_rank[v_row], E * width)
-    counts = np.diff(key_start)
+    key = v_rank[v_row]
+    run_start = _first_per_group(e_row)
+    if run_start.size == E:  # clustered: each experiment's units stay in its rows
+        order = np.empty(nrows, dtype=np.int64)
+        counts = np.empty(E * width, dtype=np.int64)
+        K.arm_order_runs(np.r_[run_start, nrows].astype(np.int64), key, width, order, counts)
+        key_start = np.r_[0, np.cumsum(counts)]
+    else:
+        order, key_start = K.arm_order(e_row * width + key, E * width)
+        counts = np.diff(key_start)
     present = np.flatnonzero(counts)
     arm_start, arm_size = key_start[present], counts[present]
     arm_e, arm_r = present // width, present % width
-    e, vr = np.repeat(arm_e, arm_size), np.repeat(arm_r, arm_size)
     e_start = key_start[np.arange(E) * width]
+
+    def arm_at(rows: Any) -> Any:  # the arm of sorted rows
+        return np.searchsorted(arm_start, rows, side="right") - 1
+
     M = len(layout.metrics)
     A_all = arm_size.size
-    X, arm_stats, arm_is01 = [], [], []
+    X: list[np.ndarray] = []
+    arm_stats: list[np.ndarray] = []
+    arm_is01: list[np.ndarray] = []
+    arm_bad: list[np.ndarray] = []
     raw_c = []
     for m, c in zip(layout.metrics, layout.covariates, strict=True):
         y = np.ascontiguousarray(table.column(m).to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -305,13 +319,17 @@ def aggregate_chunk(
         sorted_y = np.empty(nrows)
         stats = np.empty((A_all, 5))
         is01_arm = np.empty(A_all, dtype=np.bool_)
-        K.arm_sums(y, x, order, arm_start, arm_size, sorted_y, stats, is01_arm)
+        n_bad = np.empty((A_all, 2), dtype=np.int64)
+        K.arm_sums(y, x, order, arm_start, arm_size, sorted_y, stats, is01_arm, n_bad)
         X.append(sorted_y)
         arm_stats.append(stats)
         arm_is01.append(is01_arm)
+        arm_bad.append(np.asarray(n_bad.any(axis=0)))
         raw_c.append(None if c is None else x)
-    # A covariate is needed in sorted order only to locate a bad value.
-    C = [None if x is None or np.isfinite(x).all() else x[order] for x in raw_c]
+    # Values are looked at one by one only to name a bad one.
+    C = [x[order] if x is not None and bad[1] else None
+         for x, bad in zip(raw_c, arm_bad, strict=True)]
+    Xbad = [x if bad[0] else None for x, bad in zip(X, arm_bad, strict=True)]
 
     # Problems: (experiment, priority, sorted row, message maker).
     found: dict[int, tuple[int, int, Any]] = {}
@@ -324,7 +342,7 @@ def aggregate_chunk(
 
     null_v = np.flatnonzero(v_null[order]) if v_null.any() else np.zeros(0, np.int64)
     if null_v.size:
-        ex, i = np.unique(e[null_v], return_index=True)
+        ex, i = np.unique(arm_e[arm_at(null_v)], return_index=True)
         flag(ex, null_v[i], 0, lambda r: "column 'variant' is null")
     has_control = np.zeros(E, dtype=bool)
     has_control[arm_e[(arm_r == 0) & (control in v_names)]] = True
@@ -336,35 +354,35 @@ def aggregate_chunk(
     no_c = np.flatnonzero(~has_control)
     flag(no_c, e_start[no_c], 1, lambda r: (
         f"column 'variant': no control variant {control!r} (the variants are "
-        f"{', '.join(map(repr, arm_names(int(e[r]))))}); name the control with --control"))
+        f"{', '.join(map(repr, arm_names(int(arm_e[arm_at(r)]))))}); name the control with --control"))
     lone = np.flatnonzero(has_control & (arms < 2))
     flag(lone, e_start[lone], 2, lambda r: (
         f"column 'variant': only the variant {control!r}, no treatment to compare"))
     small = np.flatnonzero((arm_size < 2) & (arm_r < V))
     flag(arm_e[small], arm_start[small], 3, lambda r: (
-        f"variant {v_names[v_order[int(vr[r])]]!r} has {int(arm_size[np.searchsorted(arm_start, r, side='right') - 1])} "
+        f"variant {v_names[v_order[int(arm_r[arm_at(r)])]]!r} has {int(arm_size[arm_at(r)])} "
         "unit; each variant needs at least 2"))
     spec_type = [spec[m].type if m in spec else None for m in layout.metrics]
     binary = np.zeros((E, M), dtype=bool)
     first_arm = _first_per_group(arm_e)
     for j, m in enumerate(layout.metrics):
-        for col, name in ((X[j], m), (C[j], layout.covariates[j])):
+        for col, name in ((Xbad[j], m), (C[j], layout.covariates[j])):
             if col is None:
                 continue
             bad = np.flatnonzero(~np.isfinite(col))
             if bad.size:
-                ex, i = np.unique(e[bad], return_index=True)
+                ex, i = np.unique(arm_e[arm_at(bad)], return_index=True)
                 flag(ex, bad[i], 4, lambda r, name=name, col=col: (
                     f"column {name!r} is {'null or NaN' if np.isnan(col[r]) else 'infinite'} "
-                    f"(variant {v_names[v_order[int(vr[r])]]!r})"
-                    if vr[r] < V else f"column {name!r} is null"))
+                    f"(variant {v_names[v_order[int(arm_r[arm_at(r)])]]!r})"
+                    if arm_r[arm_at(r)] < V else f"column {name!r} is null"))
         if A_all:
             binary[arm_e[first_arm], j] = np.minimum.reduceat(arm_is01[j], first_arm)
         if spec_type[j] == "binomial" and not arm_is01[j].all():
             is01 = (X[j] == 0.0) | (X[j] == 1.0)
             bad = np.flatnonzero(~is01 & np.isfinite(X[j]))
             if bad.size:
-                ex, i = np.unique(e[bad], return_index=True)
+                ex, i = np.unique(arm_e[arm_at(bad)], return_index=True)
                 flag(ex, bad[i], 5, lambda r, m=m, j=j: (
                     f"column {m!r} = {X[j][r]:.10g} is not 0 or 1 (the metrics spec says "
                     f"{m!r} is binomial)"))
