@@ -77,6 +77,7 @@ from fastinf._streaming import (
     _locator,
     _make_progress,
     _Output,
+    _reuse_heap,
     _SeenIds,
     _write_skipped,
 )
@@ -465,6 +466,7 @@ def reanalyze(
             yield ch, uc
 
     out: _Output | None = None
+    restore_heap = _reuse_heap()
     try:
         global_adj = None
         if passes == 2:
@@ -516,6 +518,7 @@ def reanalyze(
         raise
     finally:
         bar.close()
+        restore_heap()
     seconds = time.perf_counter() - t0
     notes = []
     seen_names = {an.metrics.names[i] for i in an.metric_seen}
