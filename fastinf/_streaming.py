@@ -58,14 +58,25 @@ class _SeenIds:
 
 
 def _trailing_start(table: Any) -> int:
-    """Row where the last experiment of ``table`` begins (its rows may continue)."""
+    """Row where the last experiment of ``table`` begins (its rows may continue).
+
+    Scans the id column's pieces from the end, so that only the last
+    experiment's rows (and the piece they start in) are compared.
+    """
     import pyarrow.compute as pc
 
     ids = table.column("experiment_id")
     last = ids[len(ids) - 1]
-    other = np.asarray(pc.not_equal(ids, last).to_numpy(zero_copy_only=False), dtype=bool)
-    idx = np.flatnonzero(other)
-    return int(idx[-1]) + 1 if idx.size else 0
+    end = len(ids)
+    for piece in reversed(ids.chunks):
+        end -= len(piece)
+        if not len(piece):
+            continue
+        other = np.asarray(pc.not_equal(piece, last).to_numpy(zero_copy_only=False), dtype=bool)
+        idx = np.flatnonzero(other)
+        if idx.size:
+            return end + int(idx[-1]) + 1
+    return 0
 
 
 _END = object()

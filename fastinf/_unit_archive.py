@@ -261,6 +261,8 @@ class UnitChunk:
     arm_variant: list[str]
     control_arm: np.ndarray  # per good experiment, its control's arm
     rows: int  # units in the chunk
+    arm_binary: list[np.ndarray]  # per metric, per arm: all its values are 0 or 1
+    arm_total: list[np.ndarray]  # per metric, per arm: the sum of its values
 
 
 def aggregate_chunk(
@@ -468,5 +470,6 @@ def aggregate_chunk(
         experiment_ids=exp_ids.take(pa.array(good_e, pa.int64())), values=values,
         arm_start=new_start, arm_size=sizes.astype(np.int64),
         arm_experiment=new_e[arm_e[a_idx]], arm_variant=arm_variant, control_arm=control_arm,
-        rows=nrows,
+        rows=nrows, arm_binary=[b[a_idx] for b in arm_is01],
+        arm_total=[st[a_idx, 0] for st in arm_stats],
     )

@@ -86,16 +86,31 @@ def _mannwhitney(
     The arms lie in disjoint segments of ``uc.values[j]``: a copy of a
     metric's units is sorted arm by arm, once, and every row reads its two
     sorted arms in place (a control shared by several treatments is sorted
-    once). The test is the public function's, ``method='auto'`` decided per
-    experiment as for Ragged input.
+    once). Rows whose two arms hold only 0 and 1 need no sort: ``U`` and the
+    tie term follow from the counts of ones (the same bits). The test is the
+    public function's, ``method='auto'`` decided per experiment as for
+    Ragged input.
     """
-    from fastinf.ranks import _mwu_segments, _sort_segments
+    from fastinf.kernels import ranks as K
+    from fastinf.ranks import _mwu_pvalue, _mwu_segments, _sort_segments
 
     p = np.empty(metric.size)
     start, size = uc.arm_start, uc.arm_size
     for j in np.unique(metric):
         r = np.flatnonzero(metric == j)
         t, c = treatment_arm[r], control_arm[r]
+        two = uc.arm_binary[j][t] & uc.arm_binary[j][c]
+        if two.any():
+            rb, tb, cb = r[two], t[two], c[two]
+            u1, tie = np.empty(rb.size), np.empty(rb.size)
+            ones = uc.arm_total[j]
+            K.mwu_two_values(ones[tb].astype(np.int64), size[tb], ones[cb].astype(np.int64),
+                             size[cb], u1, tie)
+            p[rb] = _mwu_pvalue(u1, tie, size[tb], size[cb], np.zeros(rb.size, dtype=bool),
+                                True, alternative, "auto", False)
+            r, t, c = r[~two], t[~two], c[~two]
+            if not r.size:
+                continue
         arms = np.unique(np.concatenate([t, c]))
         values = uc.values[j].copy()
         _sort_segments(values, start[arms], start[arms] + size[arms])

@@ -201,6 +201,45 @@ def mwu_sorted(values, xlo, xhi, ylo, yhi, skip, bounds, u1, tie):  # type: igno
             u1[e], tie[e] = _mwu_fast(values, xlo[e], xhi[e], ylo[e], yhi[e])
 
 
+@jit
+def _mwu_two_values(x0, x1, y0, y1):  # type: ignore[no-untyped-def]
+    """:func:`_mwu_fast` of samples holding only two values, from their counts.
+
+    ``x`` has ``x0`` units of the lower value and ``x1`` of the upper, ``y``
+    likewise. The arithmetic is the merge walk's, step for step, so ``U_1``
+    and the tie term have the bits the sorted walk gives.
+    """
+    if not ((x0 > 0 and y0 > 0) or (x1 > 0 and y1 > 0)):  # no value in both
+        tie = 0
+        for t in (x0, x1, y0, y1):
+            tie += t * t * t - t
+        return float(x1 * y0), float(tie)
+    pos = 0.0
+    r1 = 0.0
+    tie_f = 0.0
+    for cx, cy in ((x0, y0), (x1, y1)):
+        if cx + cy == 0:
+            continue
+        t = float(cx + cy)
+        r1 += cx * (pos + (t + 1.0) * 0.5)
+        tie_f += t * t * t - t
+        pos += t
+    n1 = float(x0 + x1)
+    return r1 - n1 * (n1 + 1.0) / 2.0, tie_f
+
+
+@jit(parallel=True)
+def mwu_two_values(x_upper, x_n, y_upper, y_n, u1, tie):  # type: ignore[no-untyped-def]
+    """Mann-Whitney ``U_1`` and ``sum(t**3 - t)`` of 0/1 samples from their counts.
+
+    ``x_upper``: the ones of ``x`` (of ``x_n`` units), ``y_upper`` likewise;
+    the same numbers :func:`mwu_sorted` gives on the sorted samples.
+    """
+    for e in prange(u1.size):
+        u1[e], tie[e] = _mwu_two_values(x_n[e] - x_upper[e], x_upper[e],
+                                        y_n[e] - y_upper[e], y_upper[e])
+
+
 @jit(parallel=True)
 def ks_sorted(  # type: ignore[no-untyped-def]
     values, xlo, xhi, ylo, yhi, skip, bounds, dmax, locmax, dmin, locmin
