@@ -97,11 +97,19 @@ def _first_per_group(keys: np.ndarray) -> np.ndarray:
 
 
 def _run_codes(id_col: Any) -> tuple[np.ndarray, Any]:
-    """Codes in first-appearance order and the distinct ids of a column without nulls.
+    """Codes in first-appearance order and the distinct ids of a column without nulls."""
+    starts, distinct = _int_runs(id_col)
+    if starts is None:
+        codes, dictionary, _ = _codes(id_col)
+        return codes, dictionary
+    return _codes_of_runs(starts, len(id_col)), distinct
 
-    Integer ids in runs that are all distinct (an archive clustered by
-    experiment) are coded from the run boundaries, without hashing; any
-    other column is dictionary-encoded.
+
+def _int_runs(id_col: Any) -> tuple[np.ndarray | None, Any]:
+    """``(first row of each run, the runs' ids)`` of integer ids whose runs are all distinct.
+
+    An archive clustered by experiment is coded from its run boundaries,
+    without hashing. ``(None, None)`` for any other column.
     """
     import pyarrow as pa
 
@@ -110,11 +118,12 @@ def _run_codes(id_col: Any) -> tuple[np.ndarray, Any]:
         starts = _first_per_group(ids)
         run_ids = ids[starts]
         if np.unique(run_ids).size == run_ids.size:
-            sizes = np.diff(np.r_[starts, ids.size])
-            return (np.repeat(np.arange(starts.size, dtype=np.int64), sizes),
-                    pa.array(run_ids, id_col.type))
-    codes, dictionary, _ = _codes(id_col)
-    return codes, dictionary
+            return starts, pa.array(run_ids, id_col.type)
+    return None, None
+
+
+def _codes_of_runs(starts: np.ndarray, n: int) -> np.ndarray:
+    return np.repeat(np.arange(starts.size, dtype=np.int64), np.diff(np.r_[starts, n]))
 
 
 def experiment_codes(
@@ -127,36 +136,56 @@ def experiment_codes(
     contiguous; with ``check_new`` (see :func:`group_chunk`), an experiment
     seen in an earlier chunk.
     """
+    e_row, exp_ids, starts = experiment_runs(table, where, clustered=clustered,
+                                             check_new=check_new)
+    if e_row is None:
+        e_row = _codes_of_runs(starts, table.num_rows)
+    return e_row, exp_ids
+
+
+def experiment_runs(
+    table: Any, where: Any, *, clustered: bool, check_new: Any = None
+) -> tuple[np.ndarray | None, Any, np.ndarray]:
+    """:func:`experiment_codes`, and the first row of each run of equal ids.
+
+    Returns ``(codes, ids, run starts)``; ``codes`` is ``None`` when each
+    experiment is one run of integer ids (then experiment ``k`` is the rows
+    ``starts[k]:starts[k + 1]``, and the codes need not be spelt out).
+    """
     id_col = table.column("experiment_id").combine_chunks()
     if id_col.null_count:
         row = int(np.argmax(np.asarray(id_col.is_null().to_numpy(zero_copy_only=False))))
         file, line = where(row)
         raise ArchiveError(f"{file} (row {line}): column 'experiment_id' is null.")
-    e_row, exp_ids = _run_codes(id_col)
-    E = len(exp_ids)
-    if clustered and E:
+    starts, exp_ids = _int_runs(id_col)
+    e_row = None
+    if starts is None:
+        e_row, exp_ids, _ = _codes(id_col)
         starts = _first_per_group(e_row)
-        if starts.size != E:
-            run_code = e_row[starts]
-            seen = np.zeros(E, dtype=bool)
-            for s, c in zip(starts, run_code, strict=True):
-                if seen[c]:
-                    file, line = where(int(s))
-                    raise ArchiveError(
-                        f"{file} (row {line}): experiment {exp_ids[int(c)].as_py()!r} appears again "
-                        "after rows of other experiments: the input must be clustered by "
-                        "experiment (all rows of an experiment contiguous; sort it by "
-                        "experiment_id).")
-                seen[c] = True
+    E = len(exp_ids)
+    if clustered and E and starts.size != E:
+        assert e_row is not None  # integer runs are coded only when they are distinct
+        run_code = e_row[starts]
+        seen = np.zeros(E, dtype=bool)
+        for s, c in zip(starts, run_code, strict=True):
+            if seen[c]:
+                file, line = where(int(s))
+                raise ArchiveError(
+                    f"{file} (row {line}): experiment {exp_ids[int(c)].as_py()!r} appears again "
+                    "after rows of other experiments: the input must be clustered by "
+                    "experiment (all rows of an experiment contiguous; sort it by "
+                    "experiment_id).")
+            seen[c] = True
     if check_new is not None and E:
         j = check_new(exp_ids)
         if j >= 0:
-            file, line = where(int(np.argmax(e_row == j)))
+            first = starts[j] if e_row is None else np.argmax(e_row == j)
+            file, line = where(int(first))
             raise ArchiveError(
                 f"{file} (row {line}): experiment {exp_ids[j].as_py()!r} appears again after "
                 "its rows ended: the input must be clustered by experiment (all rows of an "
                 "experiment contiguous; sort it by experiment_id), or it has duplicate rows.")
-    return e_row, exp_ids
+    return e_row, exp_ids, starts
 
 
 def group_chunk(

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from fastinf._archive_checks import _codes, _first_per_group, experiment_codes
+from fastinf._archive_checks import _codes, _first_per_group, experiment_runs
 from fastinf.archive import ArchiveError, Layout, MetricSpec, normalize
 from fastinf.kernels import units as K
 
@@ -154,6 +154,20 @@ def _variant_codes(col: Any) -> Any:
         col = pc.cast(col, pa.string())
     out = pc.dictionary_encode(col)
     return pc.cast(out, _variant_type()) if out.type != _variant_type() else out
+
+
+def _variant_row_codes(col: Any) -> tuple[np.ndarray, Any, np.ndarray]:
+    """:func:`fastinf._archive_checks._codes` of a normalised variant column, without copies.
+
+    The column is already a dictionary of distinct strings
+    (:func:`_variant_codes`): its ``int32`` indices are the codes (nulls
+    -1); the null mask is all-false unless there are nulls.
+    """
+    arr = col.combine_chunks() if hasattr(col, "combine_chunks") else col
+    if arr.null_count:
+        return _codes(arr)
+    codes = np.asarray(arr.indices.to_numpy())
+    return codes, arr.dictionary, np.zeros(len(arr), dtype=bool)
 
 
 def _numeric(t: Any) -> bool:
@@ -278,26 +292,26 @@ def aggregate_chunk(
     import pyarrow as pa
 
     nrows = table.num_rows
-    e_row, exp_ids = experiment_codes(table, where, clustered=clustered, check_new=check_new)
+    e_row, exp_ids, run_start = experiment_runs(table, where, clustered=clustered,
+                                                check_new=check_new)
     E = len(exp_ids)
-    v_row, v_dict, v_null = _codes(table.column("variant"))
+    v_row, v_dict, v_null = _variant_row_codes(table.column("variant"))
     v_names = [str(x) for x in v_dict.to_pylist()]
     v_order = sorted(range(len(v_names)), key=lambda i: (v_names[i] != control, v_names[i]))
     V = len(v_names)
     v_rank = np.empty(V + 1, dtype=np.int64)
     v_rank[np.array(v_order, dtype=np.int64)] = np.arange(V)
-    v_rank[-1] = V  # nulls last
+    v_rank[-1] = V  # nulls (code -1) last
     # Units grouped by arm (experiment, then variant rank), in file order within an arm.
     width = V + 1
-    key = v_rank[v_row]
-    run_start = _first_per_group(e_row)
     if run_start.size == E:  # clustered: each experiment's units stay in its rows
         order = np.empty(nrows, dtype=np.int64)
         counts = np.empty(E * width, dtype=np.int64)
-        K.arm_order_runs(np.r_[run_start, nrows].astype(np.int64), key, width, order, counts)
+        K.arm_order_runs(np.r_[run_start, nrows].astype(np.int64), v_row, v_rank, order, counts)
         key_start = np.r_[0, np.cumsum(counts)]
     else:
-        order, key_start = K.arm_order(e_row * width + key, E * width)
+        assert e_row is not None  # several runs of one experiment: codes were spelt out
+        order, key_start = K.arm_order(e_row * width + v_rank[v_row], E * width)
         counts = np.diff(key_start)
     present = np.flatnonzero(counts)
     arm_start, arm_size = key_start[present], counts[present]

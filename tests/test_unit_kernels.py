@@ -38,11 +38,12 @@ def test_arm_order_runs_equals_the_serial_sort_on_clustered_rows(n_exp):
     rng = np.random.default_rng(SEED + n_exp)
     sizes = rng.integers(1, 300, n_exp)
     e = np.repeat(np.arange(n_exp), sizes)
-    v = rng.integers(0, 3, e.size)
+    code = rng.integers(-1, 2, e.size)  # variant codes; -1: null
+    rank = np.array([1, 0, 2])  # code 0 ranks second, code 1 first, nulls last
     order = np.empty(e.size, dtype=np.int64)
     counts = np.empty(n_exp * 3, dtype=np.int64)
-    K.arm_order_runs(np.r_[0, np.cumsum(sizes)].astype(np.int64), v, 3, order, counts)
-    want, start = K.arm_order(e * 3 + v, n_exp * 3)
+    K.arm_order_runs(np.r_[0, np.cumsum(sizes)].astype(np.int64), code, rank, order, counts)
+    want, start = K.arm_order(e * 3 + rank[code], n_exp * 3)
     assert np.array_equal(order, want) and np.array_equal(counts, np.diff(start))
 
 

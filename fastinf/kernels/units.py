@@ -53,20 +53,22 @@ def arm_order(key, n_keys):  # type: ignore[no-untyped-def]
 
 
 @jit(parallel=True)
-def arm_order_runs(run_start, key, width, order, counts):  # type: ignore[no-untyped-def]
+def arm_order_runs(run_start, code, rank, order, counts):  # type: ignore[no-untyped-def]
     """:func:`arm_order` of units clustered by experiment, in parallel over experiments.
 
-    Experiment ``e`` holds rows ``run_start[e]:run_start[e + 1]``, with
-    ``key`` (``0 .. width - 1``) its variant rank; its units stay in those
-    rows, grouped by key in file order. ``counts[e * width + k]``: its units
-    of key ``k``.
+    Experiment ``e`` holds rows ``run_start[e]:run_start[e + 1]``; a unit's
+    key is ``rank[code]`` (``code`` -1, a null, is the last key,
+    ``rank.size - 1``). Its units stay in those rows, grouped by key in file
+    order. ``counts[e * rank.size + k]``: its units of key ``k``.
     """
+    width = rank.size
     for e in prange(run_start.size - 1):
         lo = run_start[e]
         hi = run_start[e + 1]
         nxt = np.zeros(width, dtype=np.int64)
         for i in range(lo, hi):
-            nxt[key[i]] += 1
+            c = code[i]
+            nxt[rank[c] if c >= 0 else width - 1] += 1
         at = lo
         for k in range(width):
             c = nxt[k]
@@ -74,7 +76,8 @@ def arm_order_runs(run_start, key, width, order, counts):  # type: ignore[no-unt
             nxt[k] = at
             at += c
         for i in range(lo, hi):
-            k = key[i]
+            c = code[i]
+            k = rank[c] if c >= 0 else width - 1
             order[nxt[k]] = i
             nxt[k] += 1
 
