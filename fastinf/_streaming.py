@@ -70,12 +70,22 @@ def _trailing_start(table: Any) -> int:
     end = len(ids)
     for piece in reversed(ids.chunks):
         end -= len(piece)
-        if not len(piece):
+        n = len(piece)
+        if not n:
             continue
-        other = np.asarray(pc.not_equal(piece, last).to_numpy(zero_copy_only=False), dtype=bool)
-        idx = np.flatnonzero(other)
-        if idx.size:
-            return end + int(idx[-1]) + 1
+        # Windows growing from the end: the last experiment is usually short.
+        k = 4096
+        while True:
+            lo = max(0, n - k)
+            window = piece.slice(lo)
+            other = np.asarray(pc.not_equal(window, last).to_numpy(zero_copy_only=False),
+                               dtype=bool)
+            idx = np.flatnonzero(other)
+            if idx.size:
+                return end + lo + int(idx[-1]) + 1
+            if lo == 0:
+                break
+            k *= 4
     return 0
 
 
