@@ -229,3 +229,30 @@ def test_sort_pool_works_after_fork():
     proc.start()
     assert q.get(timeout=60) is True
     proc.join(60)
+
+
+@pytest.mark.parametrize("n_resamples", [1, 3, 4, 9])
+def test_poisson_group_sums_in_fours_equal_one_task_at_a_time(n_resamples):
+    """Any cut of the tasks into blocks (mid-group, mid-quad) gives the bits of single tasks."""
+    from fastinf.kernels import bootstrap as KB
+
+    rng = np.random.default_rng(SEED + n_resamples)
+    sizes = np.array([0, 1, 2, 7, 30, 31])
+    off = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+    x = rng.lognormal(size=off[-1])
+    keys = rng.integers(1, 2**62, sizes.size).astype(np.uint64)
+    first = np.array([0, 1, 3, 4, 5, 0], dtype=np.int64)
+    centres = rng.normal(size=sizes.size)
+    seed = np.uint64(SEED)
+    n_tasks = sizes.size * n_resamples
+    want = np.empty((sizes.size, n_resamples, 3))
+    for g in range(sizes.size):
+        for b in range(n_resamples):
+            key = np.uint64(KB.stream_key(seed, keys[g], b))
+            KB._poisson_one(x, off[g], sizes[g], centres[g], first[g], key, want, g, b)
+    for _ in range(5):
+        inner = np.sort(rng.integers(0, n_tasks + 1, rng.integers(0, 6)))
+        blocks = np.r_[0, inner, n_tasks].astype(np.int64)
+        got = np.full_like(want, np.nan)
+        KB.poisson_group_sums(x, off, keys, first, centres, seed, n_resamples, blocks, got)
+        assert got.tobytes() == want.tobytes()

@@ -809,6 +809,97 @@ def centres(values, offsets):  # type: ignore[no-untyped-def]
     return out
 
 
+@jit(inline="always")
+def _poisson_unit(w, u, cnt, s1, s2):  # type: ignore[no-untyped-def]
+    wf = np.float64(w)
+    return cnt + wf, s1 + wf * u, s2 + wf * u * u
+
+
+@jit
+def _poisson_one(values, lo, n, c, f, key, out, g, b):  # type: ignore[no-untyped-def]
+    """The sums of one (group, resample) task, unit by unit in order."""
+    cnt = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    i = 0
+    if n > 0 and f & 1:  # an odd first unit: the high half of its word
+        cnt, s1, s2 = _poisson_unit(poisson1(key, f), values[lo] - c, cnt, s1, s2)
+        i = 1
+    while i + 1 < n:
+        z = draw64(key, (f + i) >> 1)
+        cnt, s1, s2 = _poisson_unit(poisson_of(z & _LOW32), values[lo + i] - c, cnt, s1, s2)
+        cnt, s1, s2 = _poisson_unit(poisson_of(z >> _S32), values[lo + i + 1] - c, cnt, s1,
+                                    s2)
+        i += 2
+    if i < n:
+        cnt, s1, s2 = _poisson_unit(poisson1(key, f + i), values[lo + i] - c, cnt, s1, s2)
+    out[g, b, 0] = cnt
+    out[g, b, 1] = s1
+    out[g, b, 2] = s2
+
+
+@jit
+def _poisson_four(values, lo, n, c, f, seed, gkey, out, g, b):  # type: ignore[no-untyped-def]
+    """Tasks ``b .. b + 3`` of group ``g`` in one pass over its units.
+
+    Each resample keeps its own three sums, added in unit order as in
+    :func:`_poisson_one` (the same bits); four independent chains of
+    additions overlap in the CPU where one would wait on its own latency,
+    and each unit is loaded and centred once.
+    """
+    k0 = stream_key(seed, gkey, b)
+    k1 = stream_key(seed, gkey, b + 1)
+    k2 = stream_key(seed, gkey, b + 2)
+    k3 = stream_key(seed, gkey, b + 3)
+    n0 = a0 = q0 = 0.0
+    n1 = a1 = q1 = 0.0
+    n2 = a2 = q2 = 0.0
+    n3 = a3 = q3 = 0.0
+    i = 0
+    if n > 0 and f & 1:
+        u = values[lo] - c
+        n0, a0, q0 = _poisson_unit(poisson1(k0, f), u, n0, a0, q0)
+        n1, a1, q1 = _poisson_unit(poisson1(k1, f), u, n1, a1, q1)
+        n2, a2, q2 = _poisson_unit(poisson1(k2, f), u, n2, a2, q2)
+        n3, a3, q3 = _poisson_unit(poisson1(k3, f), u, n3, a3, q3)
+        i = 1
+    while i + 1 < n:
+        word = (f + i) >> 1
+        z0 = draw64(k0, word)
+        z1 = draw64(k1, word)
+        z2 = draw64(k2, word)
+        z3 = draw64(k3, word)
+        u = values[lo + i] - c
+        n0, a0, q0 = _poisson_unit(poisson_of(z0 & _LOW32), u, n0, a0, q0)
+        n1, a1, q1 = _poisson_unit(poisson_of(z1 & _LOW32), u, n1, a1, q1)
+        n2, a2, q2 = _poisson_unit(poisson_of(z2 & _LOW32), u, n2, a2, q2)
+        n3, a3, q3 = _poisson_unit(poisson_of(z3 & _LOW32), u, n3, a3, q3)
+        u = values[lo + i + 1] - c
+        n0, a0, q0 = _poisson_unit(poisson_of(z0 >> _S32), u, n0, a0, q0)
+        n1, a1, q1 = _poisson_unit(poisson_of(z1 >> _S32), u, n1, a1, q1)
+        n2, a2, q2 = _poisson_unit(poisson_of(z2 >> _S32), u, n2, a2, q2)
+        n3, a3, q3 = _poisson_unit(poisson_of(z3 >> _S32), u, n3, a3, q3)
+        i += 2
+    if i < n:
+        u = values[lo + i] - c
+        n0, a0, q0 = _poisson_unit(poisson1(k0, f + i), u, n0, a0, q0)
+        n1, a1, q1 = _poisson_unit(poisson1(k1, f + i), u, n1, a1, q1)
+        n2, a2, q2 = _poisson_unit(poisson1(k2, f + i), u, n2, a2, q2)
+        n3, a3, q3 = _poisson_unit(poisson1(k3, f + i), u, n3, a3, q3)
+    out[g, b, 0] = n0
+    out[g, b, 1] = a0
+    out[g, b, 2] = q0
+    out[g, b + 1, 0] = n1
+    out[g, b + 1, 1] = a1
+    out[g, b + 1, 2] = q1
+    out[g, b + 2, 0] = n2
+    out[g, b + 2, 1] = a2
+    out[g, b + 2, 2] = q2
+    out[g, b + 3, 0] = n3
+    out[g, b + 3, 1] = a3
+    out[g, b + 3, 2] = q3
+
+
 @jit(parallel=True)
 def poisson_group_sums(values, offsets, keys, first_unit, centres, seed, n_resamples, blocks, out):  # type: ignore[no-untyped-def]
     """Poisson-weighted ``(sum w, sum w u, sum w u**2)`` of many groups, ``out[g, b]``.
@@ -817,48 +908,24 @@ def poisson_group_sums(values, offsets, keys, first_unit, centres, seed, n_resam
     unit ``first_unit[g] + i`` of the stream ``stream_key(seed, keys[g], b)``
     and ``u = x - centres[g]``: per group, the same sums (same weights, same
     order of additions) as :func:`poisson_partial_sums`. Tasks
-    ``t = g * n_resamples + b`` run in the equal-cost ``blocks``; two units
-    share one 64-bit word, so each word is mixed once.
+    ``t = g * n_resamples + b`` run in the equal-cost ``blocks``; within a
+    block, a group's resamples go four at a time (:func:`_poisson_four`);
+    two units share one 64-bit word, so each word is mixed once.
     """
     for k in prange(blocks.size - 1):
-        for t in range(blocks[k], blocks[k + 1]):
+        t = blocks[k]
+        t_end = blocks[k + 1]
+        while t < t_end:
             g = t // n_resamples
             b = t - g * n_resamples
-            key = stream_key(seed, keys[g], b)
+            b_stop = min(n_resamples, b + (t_end - t))
             lo = offsets[g]
             n = offsets[g + 1] - lo
-            c = centres[g]
-            f = first_unit[g]
-            cnt = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            i = 0
-            if n > 0 and f & 1:  # an odd first unit: the high half of its word
-                w = np.float64(poisson1(key, f))
-                u = values[lo] - c
-                cnt += w
-                s1 += w * u
-                s2 += w * u * u
-                i = 1
-            while i + 1 < n:
-                z = draw64(key, (f + i) >> 1)
-                w = np.float64(poisson_of(z & _LOW32))
-                u = values[lo + i] - c
-                cnt += w
-                s1 += w * u
-                s2 += w * u * u
-                w = np.float64(poisson_of(z >> _S32))
-                u = values[lo + i + 1] - c
-                cnt += w
-                s1 += w * u
-                s2 += w * u * u
-                i += 2
-            if i < n:
-                w = np.float64(poisson1(key, f + i))
-                u = values[lo + i] - c
-                cnt += w
-                s1 += w * u
-                s2 += w * u * u
-            out[g, b, 0] = cnt
-            out[g, b, 1] = s1
-            out[g, b, 2] = s2
+            while b + 4 <= b_stop:
+                _poisson_four(values, lo, n, centres[g], first_unit[g], seed, keys[g], out, g, b)
+                b += 4
+            while b < b_stop:
+                _poisson_one(values, lo, n, centres[g], first_unit[g],
+                             stream_key(seed, keys[g], b), out, g, b)
+                b += 1
+            t = g * n_resamples + b_stop
