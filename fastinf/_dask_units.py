@@ -43,14 +43,14 @@ def _unit_counts(df: Any) -> tuple[list[tuple[Any, Any]], np.ndarray]:
 def _unit_sums(df: Any, metrics: list[str], first_unit: np.ndarray, n_resamples: int,
                seed: int, buckets: int) -> dict[int, tuple[list[Any], np.ndarray, np.ndarray]]:
     """Poisson sums ``(G, M, B, 3)`` and plain ``(n, sum)`` ``(G, M, 2)`` of a partition, by bucket."""
-    from fastinf.units import experiment_keys, poisson_sums
+    from fastinf.units import arm_keys, experiment_keys, poisson_sums
 
     groups, order, counts = _unit_groups(df)
     G, M = len(groups), len(metrics)
     offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
     exps = [e for e, _ in groups]
     variants = [v for _, v in groups]
-    S = np.empty((G, M, n_resamples, 3))
+    columns = np.empty((M, int(offsets[-1])))
     plain = np.empty((G, M, 2))
     for j, m in enumerate(metrics):
         x = np.asarray(df[m].to_numpy(dtype=np.float64, na_value=np.nan))[order]
@@ -59,10 +59,12 @@ def _unit_sums(df: Any, metrics: list[str], first_unit: np.ndarray, n_resamples:
                                     side="right")) - 1
             raise ArchiveError(f"experiment {exps[g]!r}, variant {variants[g]!r}: column {m!r} "
                                "holds a null or non-finite value; drop or impute it first.")
-        S[:, j] = poisson_sums(x, offsets, experiment_keys(exps, m, variants), first_unit,
-                               n_resamples, seed)
+        columns[j] = x
         plain[:, j, 0] = counts
         plain[:, j, 1] = np.add.reduceat(x, offsets[:-1]) * (counts > 0) if G else 0.0
+    # One weight per unit and resample for all its metrics: (G, B, M, 3) -> (G, M, B, 3).
+    S = np.moveaxis(poisson_sums(columns.T, offsets, arm_keys(exps, variants), first_unit,
+                                 n_resamples, seed), 2, 1)
     bucket = experiment_keys(exps, "", "") % np.uint64(buckets) if G else np.zeros(0, np.uint64)
     out = {}
     for b in np.unique(bucket):

@@ -10,9 +10,9 @@ For each output row (experiment x metric x treatment) of a unit-level chunk
   of means (treatment minus control) at confidence ``1 - alpha``:
 
   - ``'poisson'``: the mergeable Poisson-bootstrap percentile interval of
-    :mod:`fastinf.units` (arm ``(experiment_id, metric, variant)`` resampled
-    from the stream :func:`fastinf.units.experiment_keys` gives it); one
-    parallel call per chunk;
+    :mod:`fastinf.units` (arm ``(experiment_id, variant)`` resampled from the
+    stream :func:`fastinf.units.arm_keys` gives it, one weight per unit and
+    resample for all its metrics); one parallel call per chunk;
   - ``'percentile'``, ``'basic'``, ``'BCa'``: :func:`fastinf.bootstrap`
     with ``statistic='mean_diff'`` and multinomial resampling, one call per
     experiment (its rows as a Ragged batch, in output order) seeded with
@@ -127,26 +127,27 @@ def _poisson(
 ) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
 
-    from fastinf.units import experiment_keys, poisson_difference_interval, poisson_sums
+    from fastinf.units import arm_keys, poisson_difference_interval, poisson_sums
 
-    # Each (metric, arm) group that some row needs, summed once.
+    # Each arm that some row needs, all metrics at once: a unit's weight is
+    # drawn once per resample for all its metrics.
     A = uc.arm_size.size
-    need = np.zeros((len(uc.values), A), dtype=bool)
-    need[metric, treatment_arm] = True
-    need[metric, control_arm] = True
-    g_metric, g_arm = np.nonzero(need)
-    group = np.full((len(uc.values), A), -1, dtype=np.int64)
-    group[g_metric, g_arm] = np.arange(g_metric.size)
-    sizes = uc.arm_size[g_arm]
-    pieces = [_ragged(uc.values[j], uc.arm_start[g_arm[g_metric == j]],
-                      uc.arm_size[g_arm[g_metric == j]]).values for j in np.unique(g_metric)]
-    ids = uc.experiment_ids.take(pa.array(uc.arm_experiment[g_arm])).to_pylist()
-    keys = experiment_keys(ids, [metric_names[j] for j in g_metric],
-                           [uc.arm_variant[a] for a in g_arm])
-    s = poisson_sums(np.concatenate(pieces), np.r_[0, np.cumsum(sizes)], keys, None,
-                     n_resamples, seed)
+    arms = np.unique(np.concatenate([treatment_arm, control_arm]))
+    columns = np.stack(uc.values)  # (metrics, units)
+    if arms.size == A:
+        offsets = np.r_[uc.arm_start, columns.shape[1]]
+    else:
+        sizes = uc.arm_size[arms]
+        columns = columns[:, _ragged(np.arange(columns.shape[1]), uc.arm_start[arms],
+                                     sizes).values]
+        offsets = np.r_[0, np.cumsum(sizes)]
+    group = np.full(A, -1, dtype=np.int64)
+    group[arms] = np.arange(arms.size)
+    ids = uc.experiment_ids.take(pa.array(uc.arm_experiment[arms])).to_pylist()
+    keys = arm_keys(ids, [uc.arm_variant[a] for a in arms])
+    s = poisson_sums(columns.T, offsets.astype(np.int64), keys, None, n_resamples, seed)
     return poisson_difference_interval(
-        s[group[metric, control_arm]], s[group[metric, treatment_arm]],
+        s[group[control_arm], :, metric], s[group[treatment_arm], :, metric],
         confidence_level=level, alternative=alternative)
 
 

@@ -44,7 +44,8 @@ partition analysed on its worker by the local engine's unit-level steps
 bootstrap intervals). Every output column is therefore the local engine's
 bit for bit, whatever the partitioning -- the arm sums are the same
 additions over the same units in the same order, the Poisson weights depend
-on ``(seed, experiment, metric, variant, unit)`` only, and the multinomial
+on ``(seed, experiment, variant, unit)`` only (one weight for all of a
+unit's metrics), and the multinomial
 methods (``bootstrap='percentile'``, ``'basic'``, ``'BCa'``) are seeded per
 experiment. Merging per-partition sufficient statistics instead would save
 nothing -- the Mann-Whitney p-value needs all of an experiment's units in

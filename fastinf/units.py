@@ -5,10 +5,12 @@ three functions, so that an archive analysed on one machine or on a cluster,
 in chunks of any size and files in any order, gives the same bootstrap
 intervals bit for bit:
 
-* :func:`experiment_keys`: a stable 64-bit key per ``(experiment_id,
-  metric, variant)``, the ``experiment`` address of the Poisson bootstrap
-  stream: a group's weights depend on what it is, not on where it sits in a
-  chunk or which other experiments share it;
+* :func:`arm_keys`: a stable 64-bit key per ``(experiment_id, variant)``,
+  the ``experiment`` address of an arm's Poisson bootstrap stream: a group's
+  weights depend on what it is, not on where it sits in a chunk or which
+  other experiments share it, and a unit has one weight for all its metrics
+  (:func:`experiment_keys` keys ``(experiment_id, metric, variant)``
+  instead, a stream per metric);
 * :func:`poisson_sums`: the Poisson(1)-weighted sums ``(sum w, sum w u,
   sum w u**2)`` of many groups of units in one parallel call; a group's
   units may be split across partitions (``first_unit`` says where each
@@ -40,6 +42,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "arm_keys",
     "experiment_keys",
     "experiment_seed",
     "poisson_difference_interval",
@@ -85,19 +88,53 @@ def experiment_keys(experiment_ids: Iterable[Any], metric: Any, variant: Any) ->
     """
     ids = [str(e) for e in experiment_ids]
     n = len(ids)
-
-    def spread(value: Any, name: str) -> list[str]:
-        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-            return [str(value)] * n
-        out = [str(v) for v in value]
-        if len(out) != n:
-            raise ValueError(f"`{name}` must be one name or one per experiment id "
-                             f"({n}); got {len(out)}.")
-        return out
-
-    metrics, variants = spread(metric, "metric"), spread(variant, "variant")
+    metrics, variants = _spread(metric, "metric", n), _spread(variant, "variant", n)
     return np.fromiter((_key(e, m, v) for e, m, v in zip(ids, metrics, variants, strict=True)),
                        dtype=np.uint64, count=n)
+
+
+def arm_keys(experiment_ids: Iterable[Any], variant: Any) -> np.ndarray:
+    """Stable 64-bit keys of ``(experiment_id, variant)`` pairs: one stream per arm.
+
+    The unit-level engines (:mod:`fastinf.reanalyze`, :mod:`fastinf.dask`)
+    address an arm's Poisson bootstrap by this key, so that a unit has one
+    weight per resample for all its metrics (:func:`poisson_sums` with 2-D
+    `values`).
+
+    Parameters
+    ----------
+    experiment_ids : iterable
+        Experiment ids, compared through ``str`` as in :func:`experiment_keys`.
+    variant : str or iterable of str
+        One name for all, or one per experiment id.
+
+    Returns
+    -------
+    ndarray of uint64
+        The first 8 bytes (little-endian) of
+        ``blake2b(repr(("arm", str(experiment_id), str(variant))), digest_size=8)``.
+
+    Examples
+    --------
+    >>> from fastinf.units import arm_keys
+    >>> k = arm_keys(["e1", "e1"], ["control", "b"])
+    >>> k.dtype, bool(k[0] != k[1])
+    (dtype('uint64'), True)
+    """
+    ids = [str(e) for e in experiment_ids]
+    variants = _spread(variant, "variant", len(ids))
+    return np.fromiter((_key("arm", e, v) for e, v in zip(ids, variants, strict=True)),
+                       dtype=np.uint64, count=len(ids))
+
+
+def _spread(value: Any, name: str, n: int) -> list[str]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        return [str(value)] * n
+    out = [str(v) for v in value]
+    if len(out) != n:
+        raise ValueError(f"`{name}` must be one name or one per experiment id "
+                         f"({n}); got {len(out)}.")
+    return out
 
 
 def experiment_seed(seed: int, experiment_id: Any) -> int:
@@ -123,14 +160,17 @@ def _int_seed(seed: Any) -> np.uint64:
 def _poisson_sums_iv(
     values: Any, offsets: Any, keys: Any, first_unit: Any, n_resamples: Any, centres: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    x = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
-    if x.ndim != 1:
-        raise ValueError(f"`values` must be 1-D; got shape {x.shape}.")
+    x = np.asarray(values, dtype=np.float64)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"`values` must be 1-D (units) or 2-D (units x columns); got shape "
+                         f"{x.shape}.")
+    x = np.ascontiguousarray(x.reshape(x.shape[0], -1).T)  # (columns, units)
+    n_units = x.shape[1]
     off = np.asarray(offsets)
     if off.ndim != 1 or off.size < 1 or not np.issubdtype(off.dtype, np.integer):
         raise ValueError("`offsets` must be a 1-D integer array of G + 1 group bounds.")
     off = np.ascontiguousarray(off, dtype=np.int64)
-    if off[0] != 0 or off[-1] != x.size or (np.diff(off) < 0).any():
+    if off[0] != 0 or off[-1] != n_units or (np.diff(off) < 0).any():
         raise ValueError(
             "`offsets` must start at 0, end at len(values) and never decrease.")
     G = off.size - 1
@@ -148,14 +188,23 @@ def _poisson_sums_iv(
     if (isinstance(n_resamples, bool) or not isinstance(n_resamples, numbers.Integral)
             or n_resamples < 1):
         raise ValueError(f"`n_resamples` must be a positive integer; got {n_resamples!r}.")
+    M = x.shape[0]
     if centres is None:
-        c = np.zeros(G)
+        c = np.zeros((G, M))
     else:
-        c = np.ascontiguousarray(np.broadcast_to(np.asarray(centres, dtype=np.float64), (G,)))
+        cc = np.asarray(centres, dtype=np.float64)
+        try:
+            c = np.ascontiguousarray(np.broadcast_to(cc, (G, M)) if np.ndim(values) == 2
+                                     else np.broadcast_to(cc, (G,))[:, None])
+        except ValueError:
+            want = f"({G},)" if np.ndim(values) == 1 else f"({G}, {M}) or ({G}, 1)"
+            raise ValueError(f"`centres` must be a number or of shape {want}; got shape "
+                             f"{cc.shape}.") from None
         if not np.isfinite(c).all():
             raise ValueError("`centres` must be finite.")
-    if not np.isfinite(x).all():
-        g = int(np.searchsorted(off, int(np.flatnonzero(~np.isfinite(x))[0]), side="right")) - 1
+    bad = ~np.isfinite(x).all(axis=0)
+    if bad.any():
+        g = int(np.searchsorted(off, int(np.flatnonzero(bad)[0]), side="right")) - 1
         raise ValueError(f"`values` of group {g} contain NaN or inf; drop or impute them first.")
     return x, off, k, f, c, int(n_resamples)
 
@@ -191,12 +240,16 @@ def poisson_sums(
 
     Parameters
     ----------
-    values : array_like, 1-D
-        The units of all groups, group after group (float64; finite).
+    values : array_like, 1-D or 2-D
+        The units of all groups, group after group (float64; finite): one
+        value per unit, or a row of ``M`` values (columns, e.g. metrics) per
+        unit, which then share the unit's weight.
     offsets : array_like of int, shape ``(G + 1,)``
         Group ``g`` is ``values[offsets[g]:offsets[g + 1]]`` (may be empty).
     keys : array_like of uint64, shape ``(G,)``
-        Each group's stream address, from :func:`experiment_keys`.
+        Each group's stream address, from :func:`arm_keys` (one stream per
+        arm, shared by its metrics, as the unit-level engines key it) or
+        :func:`experiment_keys` (one per arm and metric).
     first_unit : array_like of int, shape ``(G,)``, or None
         Unit ``i`` of group ``g`` is unit ``first_unit[g] + i`` of the whole
         arm; None: all 0 (each group is a whole arm).
@@ -205,16 +258,16 @@ def poisson_sums(
     seed : int
         The seed shared by every partition and worker (a non-negative
         integer; the kernels' seed is ``fastinf.rng.as_seed(seed)``).
-    centres : float or array_like, shape ``(G,)``, optional
+    centres : float or array_like, shape ``(G,)`` (``(G, M)`` or ``(G, 1)`` for 2-D `values`), optional
         Subtracted from the values before summing (default 0). Pieces of one
         arm must use the same centre for their sums to add up.
 
     Returns
     -------
-    ndarray, shape ``(G, B, 3)``
+    ndarray, shape ``(G, B, 3)``, or ``(G, B, M, 3)`` for 2-D `values`
         :math:`(\sum_i w_{bi}, \sum_i w_{bi} u_i, \sum_i w_{bi} u_i^2)` with
         :math:`u_i = x_i - c_g` and :math:`w_{bi}` the Poisson(1) weight of
-        unit ``first_unit[g] + i`` in resample ``b``.
+        unit ``first_unit[g] + i`` in resample ``b`` (for each column).
 
     Notes
     -----
@@ -230,7 +283,10 @@ def poisson_sums(
     single whole group equals :func:`fastinf.poisson_partial_sums` with
     ``experiment=keys[g]`` bit for bit (same weights, same order of
     additions). To get bit-identical merged sums on several engines, sum the
-    same pieces in the same order.
+    same pieces in the same order. Column ``m`` of 2-D `values` gives the
+    bits of the 1-D call on that column alone: one weight per unit and
+    resample, drawn once for all columns (which also keeps the columns'
+    correlation in every resample, as a ratio of two metrics needs).
 
     A resample whose weights are all zero (probability :math:`e^{-n}` for
     an arm of ``n`` units) has count 0 and no mean;
@@ -252,10 +308,12 @@ def poisson_sums(
     s = _int_seed(seed)
     x, off, k, f, c, B = _poisson_sums_iv(values, offsets, keys, first_unit, n_resamples,
                                           centres)
-    out = np.empty((off.size - 1, B, 3))
+    M = x.shape[0]
+    out = np.empty((off.size - 1, B, M, 3))
     if out.size:
-        K.poisson_group_sums(x, off, k, f, c, s, B, _blocks(np.diff(off), B), out)
-    return out
+        K.poisson_group_sums(x, off, k, f, c, s, B, _blocks(np.diff(off) * (M + 1) // 2, B),
+                             out)
+    return out[:, :, 0] if np.ndim(values) == 1 else out
 
 
 def poisson_difference_interval(

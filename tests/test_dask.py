@@ -16,7 +16,7 @@ distributed = pytest.importorskip("distributed")
 from fastinf import dask as FD  # noqa: E402
 from fastinf.archive import ArchiveError  # noqa: E402
 from fastinf.reanalyze import reanalyze, reanalyze_table  # noqa: E402
-from fastinf.units import experiment_keys, poisson_difference_interval, poisson_sums  # noqa: E402
+from fastinf.units import arm_keys, poisson_difference_interval, poisson_sums  # noqa: E402
 
 SEED = 0x5EED_0DA5_0003
 METRICS = (("conv", "binomial"), ("revenue", "mean"), ("m_b", "mean"), ("a_late", "binomial"))
@@ -239,7 +239,7 @@ def test_poisson_bootstrap_equals_single_machine(client):
                                       strict=True)):
         arms = [df.loc[(df.experiment_id == e) & (df.variant == a), m].to_numpy()
                 for a in ("control", v)]
-        sums = [poisson_sums(x, [0, x.size], experiment_keys([e], m, a), None, 300, seed=11)
+        sums = [poisson_sums(x, [0, x.size], arm_keys([e], a), None, 300, seed=11)
                 for x, a in zip(arms, ("control", v), strict=True)]
         low, high = poisson_difference_interval(sums[0], sums[1])
         row = {c: got.column(c)[k].as_py() for c in FD.UNIT_COLUMNS}

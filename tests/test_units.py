@@ -16,6 +16,7 @@ import fastinf
 from fastinf import reanalyze as R
 from fastinf.archive import ArchiveError
 from fastinf.units import (
+    arm_keys,
     experiment_keys,
     experiment_seed,
     poisson_difference_interval,
@@ -51,6 +52,37 @@ def test_poisson_sums_match_poisson_partial_sums_bit_for_bit(threads):
     with threads(2):
         two = poisson_sums(np.r_[x, x[:100]], [0, 301, 401], keys, [0, 3], 40, SEED)
     assert one.tobytes() == two.tobytes() == got.tobytes()
+
+
+def test_arm_keys_are_blake2b_of_the_pair():
+    want = [int.from_bytes(hashlib.blake2b(repr(("arm", e, v)).encode(), digest_size=8)
+                           .digest(), "little") for e, v in (("7", "control"), ("x", "b"))]
+    assert arm_keys([7, "x"], ["control", "b"]).tolist() == want
+    assert arm_keys(["7"], "control")[0] == arm_keys([7], "control")[0]
+    with pytest.raises(ValueError, match=r"`variant` must be one name or one per experiment id"):
+        arm_keys([1, 2], ["a"])
+
+
+@pytest.mark.parametrize("n_columns", [1, 2, 3, 5])
+def test_poisson_sums_of_columns_are_the_columns_alone_with_shared_weights(n_columns, threads):
+    rng = np.random.default_rng(n_columns)
+    sizes = [0, 1, 2, 9, 40]
+    off = np.r_[0, np.cumsum(sizes)]
+    X = rng.lognormal(size=(off[-1], n_columns))
+    keys = arm_keys(list("abcde"), "control")
+    first = np.array([0, 1, 2, 3, 0])
+    centres = rng.normal(size=(len(sizes), n_columns))
+    with threads(2):
+        got = poisson_sums(X, off, keys, first, 7, SEED, centres=centres)
+    assert got.shape == (len(sizes), 7, n_columns, 3)
+    for m in range(n_columns):
+        alone = poisson_sums(X[:, m], off, keys, first, 7, SEED, centres=centres[:, m])
+        assert got[:, :, m].tobytes() == alone.tobytes()
+    with threads(1):
+        assert poisson_sums(X, off, keys, first, 7, SEED, centres=centres).tobytes() == \
+            got.tobytes()
+    with pytest.raises(ValueError, match=r"`centres` must be a number or of shape"):
+        poisson_sums(X, off, keys, first, 7, SEED, centres=np.zeros(4))
 
 
 def test_poisson_sums_against_naive_weights():
@@ -223,7 +255,8 @@ def test_poisson_bootstrap_is_the_contract_on_whole_arms():
     for r in out:
         arms = _arms(t, r["experiment_id"], r["metric"])
         c, tr = arms["control"], arms[r["variant"]]
-        keys = experiment_keys([r["experiment_id"]] * 2, r["metric"], ["control", r["variant"]])
+        # one stream per arm, shared by its metrics
+        keys = arm_keys([r["experiment_id"]] * 2, ["control", r["variant"]])
         s = poisson_sums(np.r_[c, tr], [0, c.size, c.size + tr.size], keys, None, 299, 4)
         low, high = poisson_difference_interval(s[:1], s[1:])
         assert (r["boot_ci_low"], r["boot_ci_high"]) == (low[0], high[0])

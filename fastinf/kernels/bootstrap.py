@@ -816,116 +816,115 @@ def _poisson_unit(w, u, cnt, s1, s2):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _poisson_one(values, lo, n, c, f, key, out, g, b):  # type: ignore[no-untyped-def]
-    """The sums of one (group, resample) task, unit by unit in order."""
+def _poisson_one(values, m, lo, n, c, f, key, out, g, b):  # type: ignore[no-untyped-def]
+    """The sums of column ``m`` in one (group, resample) task, unit by unit in order."""
     cnt = 0.0
     s1 = 0.0
     s2 = 0.0
     i = 0
     if n > 0 and f & 1:  # an odd first unit: the high half of its word
-        cnt, s1, s2 = _poisson_unit(poisson1(key, f), values[lo] - c, cnt, s1, s2)
+        cnt, s1, s2 = _poisson_unit(poisson1(key, f), values[m, lo] - c, cnt, s1, s2)
         i = 1
     while i + 1 < n:
         z = draw64(key, (f + i) >> 1)
-        cnt, s1, s2 = _poisson_unit(poisson_of(z & _LOW32), values[lo + i] - c, cnt, s1, s2)
-        cnt, s1, s2 = _poisson_unit(poisson_of(z >> _S32), values[lo + i + 1] - c, cnt, s1,
+        cnt, s1, s2 = _poisson_unit(poisson_of(z & _LOW32), values[m, lo + i] - c, cnt, s1,
                                     s2)
+        cnt, s1, s2 = _poisson_unit(poisson_of(z >> _S32), values[m, lo + i + 1] - c, cnt,
+                                    s1, s2)
         i += 2
     if i < n:
-        cnt, s1, s2 = _poisson_unit(poisson1(key, f + i), values[lo + i] - c, cnt, s1, s2)
-    out[g, b, 0] = cnt
-    out[g, b, 1] = s1
-    out[g, b, 2] = s2
+        cnt, s1, s2 = _poisson_unit(poisson1(key, f + i), values[m, lo + i] - c, cnt, s1, s2)
+    out[g, b, m, 0] = cnt
+    out[g, b, m, 1] = s1
+    out[g, b, m, 2] = s2
 
 
 @jit
-def _poisson_four(values, lo, n, c, f, seed, gkey, out, g, b):  # type: ignore[no-untyped-def]
-    """Tasks ``b .. b + 3`` of group ``g`` in one pass over its units.
+def _poisson_two(values, m, lo, n, c0, c1, f, key, out, g, b):  # type: ignore[no-untyped-def]
+    """:func:`_poisson_one` of columns ``m`` and ``m + 1`` at once: each weight drawn once.
 
-    Each resample keeps its own three sums, added in unit order as in
-    :func:`_poisson_one` (the same bits); four independent chains of
-    additions overlap in the CPU where one would wait on its own latency,
-    and each unit is loaded and centred once.
+    The two columns keep their own sums, added in unit order: the bits of
+    two calls of :func:`_poisson_one`, for a little more than the price of one.
     """
-    k0 = stream_key(seed, gkey, b)
-    k1 = stream_key(seed, gkey, b + 1)
-    k2 = stream_key(seed, gkey, b + 2)
-    k3 = stream_key(seed, gkey, b + 3)
-    n0 = a0 = q0 = 0.0
-    n1 = a1 = q1 = 0.0
-    n2 = a2 = q2 = 0.0
-    n3 = a3 = q3 = 0.0
+    cnt = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    t1 = 0.0
+    t2 = 0.0
     i = 0
     if n > 0 and f & 1:
-        u = values[lo] - c
-        n0, a0, q0 = _poisson_unit(poisson1(k0, f), u, n0, a0, q0)
-        n1, a1, q1 = _poisson_unit(poisson1(k1, f), u, n1, a1, q1)
-        n2, a2, q2 = _poisson_unit(poisson1(k2, f), u, n2, a2, q2)
-        n3, a3, q3 = _poisson_unit(poisson1(k3, f), u, n3, a3, q3)
+        w = np.float64(poisson1(key, f))
+        u = values[m, lo] - c0
+        v = values[m + 1, lo] - c1
+        cnt += w
+        s1 += w * u
+        s2 += w * u * u
+        t1 += w * v
+        t2 += w * v * v
         i = 1
     while i + 1 < n:
-        word = (f + i) >> 1
-        z0 = draw64(k0, word)
-        z1 = draw64(k1, word)
-        z2 = draw64(k2, word)
-        z3 = draw64(k3, word)
-        u = values[lo + i] - c
-        n0, a0, q0 = _poisson_unit(poisson_of(z0 & _LOW32), u, n0, a0, q0)
-        n1, a1, q1 = _poisson_unit(poisson_of(z1 & _LOW32), u, n1, a1, q1)
-        n2, a2, q2 = _poisson_unit(poisson_of(z2 & _LOW32), u, n2, a2, q2)
-        n3, a3, q3 = _poisson_unit(poisson_of(z3 & _LOW32), u, n3, a3, q3)
-        u = values[lo + i + 1] - c
-        n0, a0, q0 = _poisson_unit(poisson_of(z0 >> _S32), u, n0, a0, q0)
-        n1, a1, q1 = _poisson_unit(poisson_of(z1 >> _S32), u, n1, a1, q1)
-        n2, a2, q2 = _poisson_unit(poisson_of(z2 >> _S32), u, n2, a2, q2)
-        n3, a3, q3 = _poisson_unit(poisson_of(z3 >> _S32), u, n3, a3, q3)
+        z = draw64(key, (f + i) >> 1)
+        w = np.float64(poisson_of(z & _LOW32))
+        u = values[m, lo + i] - c0
+        v = values[m + 1, lo + i] - c1
+        cnt += w
+        s1 += w * u
+        s2 += w * u * u
+        t1 += w * v
+        t2 += w * v * v
+        w = np.float64(poisson_of(z >> _S32))
+        u = values[m, lo + i + 1] - c0
+        v = values[m + 1, lo + i + 1] - c1
+        cnt += w
+        s1 += w * u
+        s2 += w * u * u
+        t1 += w * v
+        t2 += w * v * v
         i += 2
     if i < n:
-        u = values[lo + i] - c
-        n0, a0, q0 = _poisson_unit(poisson1(k0, f + i), u, n0, a0, q0)
-        n1, a1, q1 = _poisson_unit(poisson1(k1, f + i), u, n1, a1, q1)
-        n2, a2, q2 = _poisson_unit(poisson1(k2, f + i), u, n2, a2, q2)
-        n3, a3, q3 = _poisson_unit(poisson1(k3, f + i), u, n3, a3, q3)
-    out[g, b, 0] = n0
-    out[g, b, 1] = a0
-    out[g, b, 2] = q0
-    out[g, b + 1, 0] = n1
-    out[g, b + 1, 1] = a1
-    out[g, b + 1, 2] = q1
-    out[g, b + 2, 0] = n2
-    out[g, b + 2, 1] = a2
-    out[g, b + 2, 2] = q2
-    out[g, b + 3, 0] = n3
-    out[g, b + 3, 1] = a3
-    out[g, b + 3, 2] = q3
+        w = np.float64(poisson1(key, f + i))
+        u = values[m, lo + i] - c0
+        v = values[m + 1, lo + i] - c1
+        cnt += w
+        s1 += w * u
+        s2 += w * u * u
+        t1 += w * v
+        t2 += w * v * v
+    out[g, b, m, 0] = cnt
+    out[g, b, m, 1] = s1
+    out[g, b, m, 2] = s2
+    out[g, b, m + 1, 0] = cnt
+    out[g, b, m + 1, 1] = t1
+    out[g, b, m + 1, 2] = t2
 
 
 @jit(parallel=True)
 def poisson_group_sums(values, offsets, keys, first_unit, centres, seed, n_resamples, blocks, out):  # type: ignore[no-untyped-def]
-    """Poisson-weighted ``(sum w, sum w u, sum w u**2)`` of many groups, ``out[g, b]``.
+    """Poisson-weighted ``(sum w, sum w u, sum w u**2)`` of many groups, ``out[g, b, m]``.
 
-    Group ``g`` is ``values[offsets[g]:offsets[g + 1]]``, its unit ``i`` is
-    unit ``first_unit[g] + i`` of the stream ``stream_key(seed, keys[g], b)``
-    and ``u = x - centres[g]``: per group, the same sums (same weights, same
-    order of additions) as :func:`poisson_partial_sums`. Tasks
-    ``t = g * n_resamples + b`` run in the equal-cost ``blocks``; within a
-    block, a group's resamples go four at a time (:func:`_poisson_four`);
-    two units share one 64-bit word, so each word is mixed once.
+    ``values`` is ``(M, n)``: ``M`` columns (metrics) of the same units.
+    Group ``g`` is units ``offsets[g]:offsets[g + 1]``; its unit ``i`` is
+    unit ``first_unit[g] + i`` of the stream ``stream_key(seed, keys[g], b)``,
+    one weight for all the unit's columns, and ``u = x - centres[g, m]``:
+    per group and column, the same sums (same weights, same order of
+    additions) as :func:`poisson_partial_sums`. Tasks
+    ``t = g * n_resamples + b`` run in the equal-cost ``blocks``; columns go
+    two at a time (:func:`_poisson_two`), and two units share one 64-bit
+    word, so each word is mixed once per pair of columns.
     """
+    M = values.shape[0]
     for k in prange(blocks.size - 1):
-        t = blocks[k]
-        t_end = blocks[k + 1]
-        while t < t_end:
+        for t in range(blocks[k], blocks[k + 1]):
             g = t // n_resamples
             b = t - g * n_resamples
-            b_stop = min(n_resamples, b + (t_end - t))
+            key = stream_key(seed, keys[g], b)
             lo = offsets[g]
             n = offsets[g + 1] - lo
-            while b + 4 <= b_stop:
-                _poisson_four(values, lo, n, centres[g], first_unit[g], seed, keys[g], out, g, b)
-                b += 4
-            while b < b_stop:
-                _poisson_one(values, lo, n, centres[g], first_unit[g],
-                             stream_key(seed, keys[g], b), out, g, b)
-                b += 1
-            t = g * n_resamples + b_stop
+            f = first_unit[g]
+            m = 0
+            while m + 1 < M:
+                _poisson_two(values, m, lo, n, centres[g, m], centres[g, m + 1], f, key,
+                             out, g, b)
+                m += 2
+            if m < M:
+                _poisson_one(values, m, lo, n, centres[g, m], f, key, out, g, b)
