@@ -175,6 +175,23 @@ def _prefetched(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
         thread.join()
 
 
+def _kernels_concurrent() -> bool:
+    """Whether two Python threads may run Numba's parallel kernels at once.
+
+    True for the OpenMP and TBB threading layers; the workqueue layer
+    aborts the process when a second thread launches a parallel kernel.
+    """
+    import numba
+
+    try:
+        from numba.np.ufunc import parallel
+
+        parallel._launch_threads()  # settles the layer, as a first kernel would
+        return numba.threading_layer() in ("omp", "tbb")
+    except (ImportError, AttributeError, ValueError):
+        return False
+
+
 def _chunks(
     sources: Sequence[Source], layout: Layout, chunk_rows: int, on_batch: Any
 ) -> Iterator[tuple[Any, list[tuple[int, int, int]]]]:

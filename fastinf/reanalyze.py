@@ -74,9 +74,11 @@ from fastinf._analyzer import (  # _FLOAT_COLUMNS, _output_schema: for tests and
 from fastinf._reanalyze_config import _choice, _Options, _options_iv, load_config, load_metrics
 from fastinf._streaming import (
     _chunks,
+    _kernels_concurrent,
     _locator,
     _make_progress,
     _Output,
+    _prefetched,
     _reuse_heap,
     _SeenIds,
     _write_skipped,
@@ -450,6 +452,13 @@ def reanalyze(
                    experiments=int(state["experiments"]))
 
     def run_pass(label: str) -> Iterator[tuple[_Chunk, UnitChunk | None]]:
+        # The checks and contrasts of the next chunk overlap with the rank
+        # tests, decisions and writing of this one, where kernels may run
+        # in two threads at once.
+        analysed = analyse_pass(label)
+        return _prefetched(analysed) if _kernels_concurrent() else analysed
+
+    def analyse_pass(label: str) -> Iterator[tuple[_Chunk, UnitChunk | None]]:
         seen = _SeenIds()
         state["rows"] = 0
         state["experiments"] = 0

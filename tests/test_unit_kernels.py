@@ -258,3 +258,29 @@ def test_poisson_group_sums_in_any_blocks_equal_one_task_at_a_time(n_columns):
         got = np.full_like(want, np.nan)
         KB.poisson_group_sums(x, off, keys, first, centres, seed, n_resamples, blocks, got)
         assert got.tobytes() == want.tobytes()
+
+
+def test_no_concurrent_kernels_under_the_workqueue_layer(tmp_path):
+    """Workqueue aborts on two concurrent parallel launches: the run stays in one thread."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, pyarrow as pa, pyarrow.parquet as pq\n"
+        "from fastinf import _streaming as S\n"
+        "from fastinf.reanalyze import reanalyze\n"
+        "assert S._kernels_concurrent() is False\n"
+        "rng = np.random.default_rng(0)\n"
+        "n = 4000\n"
+        "e = np.repeat(np.arange(40), n // 40)\n"
+        "t = pa.table({'experiment_id': e, 'variant': np.where(np.arange(n) % 2, 'b', "
+        "'control'), 'revenue': rng.lognormal(size=n)})\n"
+        f"pq.write_table(t, {str(tmp_path / 'u.parquet')!r}, row_group_size=500)\n"
+        f"s = reanalyze({str(tmp_path / 'u.parquet')!r}, {str(tmp_path / 'o.parquet')!r}, "
+        "chunk_rows=500, bootstrap='poisson', n_resamples=19, progress=False)\n"
+        "assert s.output_rows == 40\n"
+    )
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
