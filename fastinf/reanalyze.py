@@ -47,6 +47,17 @@ each chunk and decides with the global adjusted p-values. The output is
 written to a temporary file beside ``output`` and renamed when complete, so
 an interrupted run leaves no partial output.
 
+Three stages overlap, each a thread: reading and decoding the next batch
+(whole Parquet row groups), checking and analysing the next chunk, and the
+rank tests, bootstrap, decisions and writing of the current one; most of
+their work (Arrow, NumPy, the kernels) runs without the GIL. Chunks still go
+through every stage in order, so the output, the error raised for bad input
+and the progress are those of a one-thread run. (With Numba's workqueue
+threading layer, which cannot run two parallel kernels at once, the middle
+stage runs in the main thread.) During a run, glibc keeps freed memory for
+the next chunk instead of returning it to the system (see
+:func:`fastinf._streaming._reuse_heap`).
+
 Bad input raises :class:`ArchiveError` (a ``ValueError``) naming the file,
 column and experiment; with ``errors='skip'`` bad experiments are left out
 (and out of every correction family) and listed, with their reason and
