@@ -389,11 +389,11 @@ def test_memory_is_bounded_by_the_chunk(tmp_path):
     """Peak traced memory does not grow with the archive at a fixed chunk size.
 
     Reading, analysing and writing overlap, so up to a few chunks are in
-    flight at once: both archives are many chunks long (10 and 40), so that
+    flight at once: both archives are many chunks long (12 and 48), so that
     both runs reach that steady state and only growth with the archive shows.
     """
     rng = np.random.default_rng(SEED + 8)
-    E = 400
+    E = 2000  # chunks large enough that their arrays, not thread noise, set the peak
     small, _, _ = _dense(rng, E, 2, 2)
     big = pa.concat_tables([small] * 12)
     ids = pa.array([f"e{i:06d}" for i in range(12 * E) for _ in range(4)])
@@ -402,10 +402,10 @@ def test_memory_is_bounded_by_the_chunk(tmp_path):
     peaks = []
     for name, t in (("small", small), ("big", big)):
         path = tmp_path / f"{name}.parquet"
-        pq.write_table(t, path, row_group_size=500)
-        R.reanalyze(path, tmp_path / f"{name}.out.parquet", chunk_rows=500, progress=False)
+        pq.write_table(t, path, row_group_size=2000)
+        R.reanalyze(path, tmp_path / f"{name}.out.parquet", chunk_rows=2000, progress=False)
         tracemalloc.start()
-        R.reanalyze(path, tmp_path / f"{name}.out.parquet", chunk_rows=500, progress=False)
+        R.reanalyze(path, tmp_path / f"{name}.out.parquet", chunk_rows=2000, progress=False)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         pool = pa.default_memory_pool()
