@@ -170,6 +170,20 @@ def _variant_row_codes(col: Any) -> tuple[np.ndarray, Any, np.ndarray]:
     return codes, arr.dictionary, np.zeros(len(arr), dtype=bool)
 
 
+def _float_column(col: Any) -> np.ndarray:
+    """A normalised float64 column as one NumPy array (nulls as NaN).
+
+    Chunk by chunk, because Arrow converts a chunked column value by value,
+    checking each for null, several times slower than copying the chunks'
+    buffers; a chunk without nulls is a view.
+    """
+    chunks = col.chunks if hasattr(col, "chunks") else [col]
+    parts = [np.asarray(c.to_numpy(zero_copy_only=False), dtype=np.float64) for c in chunks]
+    if not parts:
+        return np.zeros(0)
+    return np.ascontiguousarray(parts[0]) if len(parts) == 1 else np.concatenate(parts)
+
+
 def _numeric(t: Any) -> bool:
     import pyarrow as pa
 
@@ -329,9 +343,8 @@ def aggregate_chunk(
     arm_bad: list[np.ndarray] = []
     raw_c = []
     for m, c in zip(layout.metrics, layout.covariates, strict=True):
-        y = np.ascontiguousarray(table.column(m).to_numpy(zero_copy_only=False), dtype=np.float64)
-        x = (np.zeros(0) if c is None else np.ascontiguousarray(
-            table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64))
+        y = _float_column(table.column(m))
+        x = np.zeros(0) if c is None else _float_column(table.column(c))
         sorted_y = np.empty(nrows)
         stats = np.empty((A_all, 5))
         is01_arm = np.empty(A_all, dtype=np.bool_)

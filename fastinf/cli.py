@@ -115,7 +115,7 @@ def _add_reanalyze(sub: Any) -> None:
                    help="on bad input stop (raise, the default) or skip those experiments and "
                    "list them in OUTPUT.skipped.csv")
     p.add_argument("--chunk-rows", type=int, metavar="N",
-                   help="input rows analysed at a time (262144)")
+                   help="input rows analysed at a time (1048576)")
     p.add_argument("-q", "--quiet", action="store_const", const=True,
                    help="no progress bar and no summary")
     p.add_argument("--report", metavar="PATH", help="also write an HTML report")

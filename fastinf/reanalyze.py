@@ -118,7 +118,11 @@ __all__ = [
 ]
 
 #: Rows per chunk by default (a few hundred MB at most, all temporaries included).
-DEFAULT_CHUNK_ROWS = 1 << 18
+#: Input rows per chunk: Arrow's default Parquet row group (2**20). Larger
+#: chunks spread each chunk's fixed costs (grouping, the contrasts, an output
+#: row group) over more rows; the arrays of a few chunks in flight stay
+#: within a few hundred MB for unit-level rows.
+DEFAULT_CHUNK_ROWS = 1 << 20
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -387,7 +391,8 @@ def reanalyze(
         experiments concerned and lists them in ``OUTPUT.skipped.csv``.
     chunk_rows : int
         About how many input rows are analysed at a time (whole experiments;
-        a chunk grows to hold an experiment larger than this).
+        a chunk grows to hold an experiment larger than this); default
+        :data:`DEFAULT_CHUNK_ROWS` (1 048 576).
     format : {'parquet', 'csv'}, optional
         Output format; by default from the output's suffix.
     progress : bool or Progress, optional
