@@ -839,6 +839,12 @@ def _poisson_one(values, m, lo, n, c, f, key, out, g, b):  # type: ignore[no-unt
     out[g, b, m, 2] = s2
 
 
+@jit(inline="always")
+def _poisson_pair(w, u, v, cnt, s1, s2, t1, t2):  # type: ignore[no-untyped-def]
+    wf = np.float64(w)
+    return cnt + wf, s1 + wf * u, s2 + wf * u * u, t1 + wf * v, t2 + wf * v * v
+
+
 @jit
 def _poisson_two(values, m, lo, n, c0, c1, f, key, out, g, b):  # type: ignore[no-untyped-def]
     """:func:`_poisson_one` of columns ``m`` and ``m + 1`` at once: each weight drawn once.
@@ -846,50 +852,23 @@ def _poisson_two(values, m, lo, n, c0, c1, f, key, out, g, b):  # type: ignore[n
     The two columns keep their own sums, added in unit order: the bits of
     two calls of :func:`_poisson_one`, for a little more than the price of one.
     """
-    cnt = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    t1 = 0.0
-    t2 = 0.0
+    cnt = s1 = s2 = t1 = t2 = 0.0
     i = 0
     if n > 0 and f & 1:
-        w = np.float64(poisson1(key, f))
-        u = values[m, lo] - c0
-        v = values[m + 1, lo] - c1
-        cnt += w
-        s1 += w * u
-        s2 += w * u * u
-        t1 += w * v
-        t2 += w * v * v
+        cnt, s1, s2, t1, t2 = _poisson_pair(poisson1(key, f), values[m, lo] - c0,
+                                            values[m + 1, lo] - c1, cnt, s1, s2, t1, t2)
         i = 1
     while i + 1 < n:
         z = draw64(key, (f + i) >> 1)
-        w = np.float64(poisson_of(z & _LOW32))
-        u = values[m, lo + i] - c0
-        v = values[m + 1, lo + i] - c1
-        cnt += w
-        s1 += w * u
-        s2 += w * u * u
-        t1 += w * v
-        t2 += w * v * v
-        w = np.float64(poisson_of(z >> _S32))
-        u = values[m, lo + i + 1] - c0
-        v = values[m + 1, lo + i + 1] - c1
-        cnt += w
-        s1 += w * u
-        s2 += w * u * u
-        t1 += w * v
-        t2 += w * v * v
+        cnt, s1, s2, t1, t2 = _poisson_pair(poisson_of(z & _LOW32), values[m, lo + i] - c0,
+                                            values[m + 1, lo + i] - c1, cnt, s1, s2, t1, t2)
+        cnt, s1, s2, t1, t2 = _poisson_pair(poisson_of(z >> _S32), values[m, lo + i + 1] - c0,
+                                            values[m + 1, lo + i + 1] - c1, cnt, s1, s2, t1,
+                                            t2)
         i += 2
     if i < n:
-        w = np.float64(poisson1(key, f + i))
-        u = values[m, lo + i] - c0
-        v = values[m + 1, lo + i] - c1
-        cnt += w
-        s1 += w * u
-        s2 += w * u * u
-        t1 += w * v
-        t2 += w * v * v
+        cnt, s1, s2, t1, t2 = _poisson_pair(poisson1(key, f + i), values[m, lo + i] - c0,
+                                            values[m + 1, lo + i] - c1, cnt, s1, s2, t1, t2)
     out[g, b, m, 0] = cnt
     out[g, b, m, 1] = s1
     out[g, b, m, 2] = s2
