@@ -153,15 +153,12 @@ def _child_fastinf(path, out, family):
 def _child_reference(path, out, subset):
     import warnings
 
-    import pandas as pd
     from scipy import stats
     from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import proportions_ztest
 
     t0 = time.perf_counter()
-    df = pd.read_parquet(path)
-    groups = df.groupby("experiment_id", sort=False)
-    n_exp = groups.ngroups
+    groups, n_exp = _read_groups(path)
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
     p_ref = []
@@ -191,6 +188,19 @@ def _child_reference(path, out, subset):
             "subset": min(subset, n_exp), "p": p_ref}
 
 
+def mean_diff(x, y, axis=-1):
+    """The reference loops' bootstrap statistic: difference of means."""
+    return np.mean(x, axis=axis) - np.mean(y, axis=axis)
+
+
+def _read_groups(path):
+    """What the pandas reference does first: read the archive, group it by experiment."""
+    import pandas as pd
+
+    groups = pd.read_parquet(path).groupby("experiment_id", sort=False)
+    return groups, groups.ngroups
+
+
 def make_unit_archive(path, n_experiments, seed=2026):
     """Write the demo's unit-level archive; return (units, output tests)."""
     import pyarrow.parquet as pq
@@ -215,18 +225,12 @@ def _child_fastinf_units(path, out, bootstrap):
 
 
 def _child_reference_units(path, out, subset):
-    import pandas as pd
     from scipy import stats
     from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import proportions_ztest
 
-    def mean_diff(x, y, axis=-1):
-        return np.mean(x, axis=axis) - np.mean(y, axis=axis)
-
     t0 = time.perf_counter()
-    df = pd.read_parquet(path)
-    groups = df.groupby("experiment_id", sort=False)
-    n_exp = groups.ngroups
+    groups, n_exp = _read_groups(path)
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
     rng = np.random.default_rng(0)
@@ -363,18 +367,12 @@ def _child_dask_case(path, out, n_resamples, n_workers, which):
 
 
 def _child_reference_case(path, out, subset, n_resamples):
-    import pandas as pd
     from scipy import stats
     from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import proportions_ztest
 
-    def mean_diff(x, y, axis=-1):
-        return np.mean(x, axis=axis) - np.mean(y, axis=axis)
-
     t0 = time.perf_counter()
-    df = pd.read_parquet(path)
-    groups = df.groupby("experiment_id", sort=False)
-    n_exp = groups.ngroups
+    groups, n_exp = _read_groups(path)
     it = iter(groups)
     first = next(it)  # pandas sorts the whole frame by group here: a one-off cost
     t_read = time.perf_counter() - t0

@@ -96,15 +96,6 @@ def _first_per_group(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else np.zeros(0, np.int64)
 
 
-def _run_codes(id_col: Any) -> tuple[np.ndarray, Any]:
-    """Codes in first-appearance order and the distinct ids of a column without nulls."""
-    starts, distinct = _int_runs(id_col)
-    if starts is None:
-        codes, dictionary, _ = _codes(id_col)
-        return codes, dictionary
-    return _codes_of_runs(starts, len(id_col)), distinct
-
-
 def _int_runs(id_col: Any) -> tuple[np.ndarray | None, Any]:
     """``(first row of each run, the runs' ids)`` of integer ids whose runs are all distinct.
 

@@ -1,17 +1,8 @@
 """Threads and cluster setup of the Dask engine (:mod:`fastinf.dask`).
 
-The kernels are Numba code. Each worker runs its tasks with
-``max(1, cores // (workers on its host x threads per worker))`` Numba
-threads, set around each task (and restored) so that the workers do not
-oversubscribe the cores. The threading layer must be safe in Dask's worker
-processes: Numba's OpenMP layer kills forked children, and the workqueue
-layer aborts when two Python threads launch a parallel kernel at once. The
-local cluster therefore starts worker processes with
-``NUMBA_THREADING_LAYER`` set to ``tbb`` when it is importable, else
-``workqueue``, one Python thread per worker by default; on a worker with
-several threads and the workqueue layer, a lock serialises the tasks'
-kernel calls. On a cluster started elsewhere the layer is chosen the same
-way before a worker's first parallel kernel, unless its environment set one.
+How many Numba threads a worker's tasks get, and which threading layer is
+safe in Dask's worker processes, is explained in the "Threads" section of
+:mod:`fastinf.dask`; this module carries it out.
 """
 
 from __future__ import annotations

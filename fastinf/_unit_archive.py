@@ -282,7 +282,7 @@ class UnitChunk:
     where: Any  # summary row -> (file, row) of the arm's first unit
     bad: list[tuple[Any, str, str]]
     experiment_ids: Any  # pyarrow Array: ids of the good experiments, in order
-    values: list[np.ndarray]  # per metric, the units of all arms
+    values: np.ndarray  # (metrics, units): per metric, the units of all arms
     arm_start: np.ndarray
     arm_size: np.ndarray
     arm_experiment: np.ndarray  # index into experiment_ids
@@ -337,20 +337,18 @@ def aggregate_chunk(
 
     M = len(layout.metrics)
     A_all = arm_size.size
-    X: list[np.ndarray] = []
+    X = np.empty((len(layout.metrics), nrows))  # per metric, the units grouped by arm
     arm_stats: list[np.ndarray] = []
     arm_is01: list[np.ndarray] = []
     arm_bad: list[np.ndarray] = []
     raw_c = []
-    for m, c in zip(layout.metrics, layout.covariates, strict=True):
+    for j, (m, c) in enumerate(zip(layout.metrics, layout.covariates, strict=True)):
         y = _float_column(table.column(m))
         x = np.zeros(0) if c is None else _float_column(table.column(c))
-        sorted_y = np.empty(nrows)
         stats = np.empty((A_all, 5))
         is01_arm = np.empty(A_all, dtype=np.bool_)
         n_bad = np.empty((A_all, 2), dtype=np.int64)
-        K.arm_sums(y, x, order, arm_start, arm_size, sorted_y, stats, is01_arm, n_bad)
-        X.append(sorted_y)
+        K.arm_sums(y, x, order, arm_start, arm_size, X[j], stats, is01_arm, n_bad)
         arm_stats.append(stats)
         arm_is01.append(is01_arm)
         arm_bad.append(np.asarray(n_bad.any(axis=0)))
@@ -436,7 +434,7 @@ def aggregate_chunk(
     new_e[good_e] = np.arange(good_e.size)
     starts = arm_start[a_idx]
     sizes = arm_size[a_idx]
-    values = X if keep.all() else [x[np.repeat(keep, arm_size)] for x in X]
+    values = X if keep.all() else X[:, np.repeat(keep, arm_size)]
     new_start = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
     A = a_idx.size
 

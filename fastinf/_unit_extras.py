@@ -25,7 +25,6 @@ alone: not on the chunk it was read in, nor on the other experiments.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 
@@ -39,11 +38,9 @@ BOOTSTRAP_METHODS = ("none", "poisson", "percentile", "basic", "BCa")
 EXTRA_COLUMNS = ("mannwhitney_p_value", "boot_ci_low", "boot_ci_high")
 
 
-def _ragged(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> Any:
-    from fastinf.ragged import Ragged
-
-    idx = np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
-    return Ragged(values[idx], np.r_[0, np.cumsum(sizes)].astype(np.int64))
+def _segment_index(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Indices of the segments ``[starts[k], starts[k] + sizes[k])``, one after another."""
+    return np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
 
 
 def unit_columns(
@@ -133,13 +130,12 @@ def _poisson(
     # drawn once per resample for all its metrics.
     A = uc.arm_size.size
     arms = np.unique(np.concatenate([treatment_arm, control_arm]))
-    columns = np.stack(uc.values)  # (metrics, units)
+    columns = uc.values  # (metrics, units)
     if arms.size == A:
         offsets = np.r_[uc.arm_start, columns.shape[1]]
     else:
         sizes = uc.arm_size[arms]
-        columns = columns[:, _ragged(np.arange(columns.shape[1]), uc.arm_start[arms],
-                                     sizes).values]
+        columns = columns[:, _segment_index(uc.arm_start[arms], sizes)]
         offsets = np.r_[0, np.cumsum(sizes)]
     group = np.full(A, -1, dtype=np.int64)
     group[arms] = np.arange(arms.size)

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from fastinf import _streaming as S
-from fastinf._archive_checks import _codes, _run_codes
+from fastinf._archive_checks import _codes, experiment_codes
 from fastinf._unit_archive import UnitLayout, _variant_codes, aggregate_chunk
 from fastinf._unit_extras import _mannwhitney
 from fastinf.kernels import ranks as KR
@@ -146,6 +146,11 @@ def test_mann_whitney_of_a_chunk_is_the_public_function_per_row():
             ref = stats.mannwhitneyu(xs[k], ys[k], alternative=alternative).pvalue
             assert p[k] == pytest.approx(ref, rel=1e-12, abs=1e-300)
     assert any(uc.arm_binary[0]) and not any(uc.arm_binary[1])
+
+
+def _run_codes(col):
+    return experiment_codes(pa.table({"experiment_id": col}), lambda r: ("f", r + 1),
+                            clustered=False)
 
 
 def test_run_codes_match_dictionary_codes():

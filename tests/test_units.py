@@ -137,6 +137,13 @@ def test_poisson_sums_validation():
         poisson_sums([1.0, 2.0], [0, 2], key, None, 5, np.random.default_rng())
     with pytest.raises(ValueError, match=r"`offsets` must start at 0, end at len\(values\)"):
         poisson_sums([1.0, 2.0], [0, 1], key, None, 5, 1)
+    with pytest.raises(ValueError, match=r"`values` must be 1-D \(units\) or 2-D \(units x "
+                       r"columns\); got shape \(2, 1, 1\)"):
+        poisson_sums(np.ones((2, 1, 1)), [0, 2], key, None, 5, 1)
+    with pytest.raises(ValueError, match=r"`offsets` must start at 0, end at len\(values\)"):
+        poisson_sums(np.ones((3, 2)), [0, 2], key, None, 5, 1)  # 3 units, not 2
+    with pytest.raises(ValueError, match=r"`values` of group 0 contain NaN or inf"):
+        poisson_sums(np.array([[1.0, np.nan], [2.0, 3.0]]), [0, 2], key, None, 5, 1)
     with pytest.raises(ValueError, match=r"`keys` must be 1 integer keys"):
         poisson_sums([1.0, 2.0], [0, 2], [1, 2], None, 5, 1)
     with pytest.raises(ValueError, match=r"`first_unit` must be 1 non-negative"):

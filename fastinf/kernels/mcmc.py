@@ -236,6 +236,18 @@ def _fail(code, e, c, draws, accept, scale, cov, status):  # type: ignore[no-unt
 
 
 @jit
+def _close_block(failed, n_acc, e, c0, n_steps, draws, accept, scale, cov, status):  # type: ignore[no-untyped-def]
+    """Each chain of a block: its failure, or its acceptance rate over ``n_steps`` and OK."""
+    for b in range(failed.size):
+        c = c0 + b
+        if failed[b]:
+            _fail(failed[b], e, c, draws, accept, scale, cov, status)
+            continue
+        accept[e, c] = n_acc[b] / n_steps
+        status[e, c] = OK
+
+
+@jit
 def _run_block(  # type: ignore[no-untyped-def]
     f, kind, x, s, params, centre, jitter, chol, seed, e, c0, nb, n_warmup, n_draws,
     thin, adapt, target, gains, ends, cov_start, avg_from, fast, draws, accept, scale, cov,
@@ -387,13 +399,7 @@ def _run_block(  # type: ignore[no-untyped-def]
                     low[b, 1, 0], low[b, 1, 1], s[0], s[1], s[2], params[0], params[1],
                     params[2], params[3], n_warmup, n_draws, thin, draws[e, c0 + b],
                 )
-        for b in range(nb):
-            c = c0 + b
-            if failed[b]:
-                _fail(failed[b], e, c, draws, accept, scale, cov, status)
-                continue
-            accept[e, c] = n_acc[b] / (n_draws * thin)
-            status[e, c] = OK
+        _close_block(failed, n_acc, e, c0, n_draws * thin, draws, accept, scale, cov, status)
         return
     kept = 0
     until = thin
@@ -428,13 +434,7 @@ def _run_block(  # type: ignore[no-untyped-def]
         if until == 0:
             kept += 1
             until = thin
-    for b in range(nb):
-        c = c0 + b
-        if failed[b]:
-            _fail(failed[b], e, c, draws, accept, scale, cov, status)
-            continue
-        accept[e, c] = n_acc[b] / (n_draws * thin)
-        status[e, c] = OK
+    _close_block(failed, n_acc, e, c0, n_draws * thin, draws, accept, scale, cov, status)
 
 
 @jit
