@@ -531,6 +531,26 @@ def _quantile(aA: float, bA: float, aB: float, bB: float, q: float, ratio: bool,
     return x
 
 
+@jit(inline="always")
+def _chance_by_quadrature(e, a1, b1, a2, b2, levels, nodes, weights, cumul, bpU, bpV, grid,  # type: ignore[no-untyped-def]
+                          work, out, chance, loss_a, loss_b):
+    """Chance to win and expected losses of experiment ``e`` by adaptive quadrature.
+
+    Equal posteriors get exactly 1/2 and equal losses, whatever the rounding.
+    """
+    _core(a1, b1, a2, b2, 1.0, 0.0, True, levels, nodes, weights, cumul,
+          bpU, bpV, grid, work, out)
+    if a1 == a2 and b1 == b2:
+        chance[e] = 0.5
+        half_loss = 0.5 * (out[4] + out[5])
+        loss_a[e] = half_loss
+        loss_b[e] = half_loss
+    else:
+        chance[e] = out[1] / (out[0] + out[1])
+        loss_a[e] = out[4]
+        loss_b[e] = out[5]
+
+
 @jit(parallel=True)
 def beta_ab_quadrature(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray,
             levels: np.ndarray, nodes: np.ndarray, weights: np.ndarray, cumul: np.ndarray,
@@ -555,18 +575,8 @@ def beta_ab_quadrature(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.nd
             loss_a[e] = math.nan
             loss_b[e] = math.nan
             continue
-        _core(a1, b1, a2, b2, 1.0, 0.0, True, levels, nodes, weights, cumul,
-              bpU, bpV, grid, work, out)
-        total = out[0] + out[1]
-        if a1 == a2 and b1 == b2:
-            chance[e] = 0.5
-            half_loss = 0.5 * (out[4] + out[5])
-            loss_a[e] = half_loss
-            loss_b[e] = half_loss
-        else:
-            chance[e] = out[1] / total
-            loss_a[e] = out[4]
-            loss_b[e] = out[5]
+        _chance_by_quadrature(e, a1, b1, a2, b2, levels, nodes, weights, cumul, bpU, bpV,
+                              grid, work, out, chance, loss_a, loss_b)
 
 
 # --------------------------------------------------------------------------
@@ -918,18 +928,8 @@ def beta_ab(aA: np.ndarray, bA: np.ndarray, aB: np.ndarray, bB: np.ndarray,
                 loss_a[e] = max(dm * sf + kg, 0.0)
                 loss_b[e] = max(kg - dm * cdf, 0.0)
                 continue
-            _core(a1, b1, a2, b2, 1.0, 0.0, True, levels, nodes, weights, cumul,
-                  bpU, bpV, grid, work, out)
-            total = out[0] + out[1]
-            if a1 == a2 and b1 == b2:
-                chance[e] = 0.5
-                half_loss = 0.5 * (out[4] + out[5])
-                loss_a[e] = half_loss
-                loss_b[e] = half_loss
-            else:
-                chance[e] = out[1] / total
-                loss_a[e] = out[4]
-                loss_b[e] = out[5]
+            _chance_by_quadrature(e, a1, b1, a2, b2, levels, nodes, weights, cumul, bpU, bpV,
+                                  grid, work, out, chance, loss_a, loss_b)
 
 
 @jit
